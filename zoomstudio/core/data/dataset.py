@@ -1,0 +1,74 @@
+"""A torch ``Dataset`` of SR-RAW training patches (random or central sampling)."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from .pairs import PairSpec, TrainingPair, build_pair
+from .patches import PatchSpec, sample_patch
+
+log = logging.getLogger(__name__)
+
+
+class SrRawPatchDataset(Dataset):
+    """Patches of built pairs; built pairs are cached (LRU of ``cache_pairs``).
+
+    Item ``i`` uses pair ``i % len(pairs)``. Random sampling is deterministic
+    for ``(seed, epoch, i)``; call :meth:`set_epoch` each epoch. Items are dicts:
+    ``input`` float32 (4, c+2pb, c+2pb), ``target`` float32 (3, P+2tb, P+2tb),
+    ``input_wb`` float32 (3,), ``name`` str.
+    """
+
+    def __init__(self, pairs: list[PairSpec], patch: PatchSpec = PatchSpec(), *, central: bool = False,
+                 flips: bool = True, samples_per_pair: int = 1, cache_pairs: int = 8, seed: int = 0,
+                 use_wb: bool = True) -> None:
+        if not pairs:
+            raise ValueError("SrRawPatchDataset needs at least one pair")
+        zooms = {p.zoom for p in pairs}
+        if len(zooms) != 1:
+            raise ValueError(f"all pairs must share one zoom, got {sorted(zooms)}")
+        self.pairs = list(pairs)
+        self.zoom = zooms.pop()
+        self.patch = patch
+        self.central = central
+        self.flips = flips
+        self.samples_per_pair = max(1, samples_per_pair)
+        self.cache_pairs = max(1, cache_pairs)
+        self.seed = seed
+        self.use_wb = use_wb
+        self.epoch = 0
+        self._cache: OrderedDict[int, TrainingPair] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self.pairs) * self.samples_per_pair
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = int(epoch)
+
+    def pair(self, k: int) -> TrainingPair:
+        if k in self._cache:
+            self._cache.move_to_end(k)
+            return self._cache[k]
+        built = build_pair(self.pairs[k], use_wb=self.use_wb)
+        self._cache[k] = built
+        while len(self._cache) > self.cache_pairs:
+            self._cache.popitem(last=False)
+        return built
+
+    def __getitem__(self, i: int) -> dict:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        pair = self.pair(i % len(self.pairs))
+        rng = np.random.default_rng([self.seed, self.epoch, i])
+        p, t = sample_patch(pair, self.patch, rng, central=self.central, flips=self.flips)
+        return {
+            "input": torch.from_numpy(p),
+            "target": torch.from_numpy(t),
+            "input_wb": torch.from_numpy(pair.input_wb.astype(np.float32)),
+            "name": pair.name,
+        }

@@ -1,0 +1,212 @@
+"""Decoding Bayer RAW files (anything LibRaw reads) into plain value objects."""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import RawReadError, UnsupportedRawError
+from .exif import ExifInfo, read_jpeg_exif, read_tiff_exif, sibling_jpeg
+from .pack import cfa_string, channel_offsets, pack_normalized
+
+log = logging.getLogger(__name__)
+
+#: LibRaw's ``sizes.flip`` -> EXIF orientation.
+_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
+
+#: Real compressed RAWs carry several bits per pixel; a file with less than
+#: this many bits per sensor pixel has been truncated or stripped of its data.
+_MIN_BITS_PER_PIXEL = 1.0
+
+
+@dataclass(frozen=True)
+class RawMetadata:
+    """Everything about a RAW except its pixels.
+
+    ``cfa_pattern`` is rawpy's 2x2 ``raw_pattern`` (0=R, 1=G, 2=B, 3=G2) for
+    the visible area; ``black_cell`` the black level at each of those 2x2
+    positions (per-pixel black is ``black_cell`` tiled); ``wb_gains`` the
+    as-shot white balance as (R, G, B, G2) multipliers normalised to G = 1;
+    ``color_matrix`` camera-from-XYZ (3, 3) when LibRaw knows it.
+    """
+
+    path: Path
+    width: int
+    height: int
+    cfa_pattern: np.ndarray
+    black_cell: np.ndarray
+    white_level: int
+    wb_gains: np.ndarray
+    daylight_gains: np.ndarray
+    color_matrix: np.ndarray | None
+    exif: ExifInfo = field(default_factory=ExifInfo)
+
+    @property
+    def cfa(self) -> str:
+        return cfa_string(self.cfa_pattern)
+
+    @property
+    def black_per_channel(self) -> np.ndarray:
+        """Black level of the packed channels R, G1, B, G2, shape (4,)."""
+        return np.array([self.black_cell[dy, dx] for dy, dx in channel_offsets(self.cfa_pattern)], dtype=np.float32)
+
+    # Convenience accessors for the EXIF fields.
+    make = property(lambda self: self.exif.make)
+    model = property(lambda self: self.exif.model)
+    iso = property(lambda self: self.exif.iso)
+    exposure_time = property(lambda self: self.exif.exposure_time)
+    focal_length = property(lambda self: self.exif.focal_length)
+    orientation = property(lambda self: self.exif.orientation or 1)
+
+
+@dataclass(frozen=True)
+class RawImage:
+    """A decoded RAW: the visible mosaic (uint16 copy, (H, W)) and its metadata."""
+
+    mosaic: np.ndarray
+    meta: RawMetadata
+
+    def black_per_pixel(self) -> np.ndarray:
+        """Black level of every mosaic pixel, float32 (H, W)."""
+        h, w = self.mosaic.shape
+        return np.tile(self.meta.black_cell.astype(np.float32), ((h + 1) // 2, (w + 1) // 2))[:h, :w]
+
+    def packed(self) -> np.ndarray:
+        """Normalised packed RAW: float32 (4, H//2, W//2), R, G1, B, G2, values in [0, 1]."""
+        return pack_normalized(self.mosaic, self.meta.cfa_pattern, self.meta.black_cell, self.meta.white_level)
+
+
+def _gains(values) -> np.ndarray:
+    g = np.asarray(values, dtype=np.float64)[:4].copy()
+    if g.size < 3 or not np.all(np.isfinite(g[:3])) or g[1] <= 0:
+        return np.ones(4)
+    if g.size < 4 or g[3] <= 0:
+        g = np.array([g[0], g[1], g[2], g[1]])
+    return g / g[1]
+
+
+def _read_metadata(raw, path: Path) -> RawMetadata:
+    import rawpy
+
+    if raw.raw_type != rawpy.RawType.Flat:
+        raise UnsupportedRawError(path, "unsupported: not a Bayer mosaic (linear/demosaiced RAW data)")
+    pattern = np.asarray(raw.raw_pattern)
+    if pattern is None or pattern.shape != (2, 2) or raw.num_colors not in (3, 4):
+        shape = None if pattern is None else pattern.shape
+        raise UnsupportedRawError(path, f"unsupported: CFA repeat {shape} is not a 2x2 Bayer pattern (X-Trans or other)")
+    try:
+        channel_offsets(pattern)
+    except ValueError as exc:
+        raise UnsupportedRawError(path, f"unsupported: {exc}") from None
+    black_per_colour = np.asarray(raw.black_level_per_channel, dtype=np.float64)
+    black_cell = black_per_colour[pattern]
+    white = int(raw.white_level)
+    if white <= float(black_cell.max()):
+        raise UnsupportedRawError(path, f"unsupported: white level {white} not above black level {black_cell.max():g}")
+    sizes = raw.sizes
+    n_bytes = os.path.getsize(path)
+    if n_bytes * 8 < _MIN_BITS_PER_PIXEL * sizes.width * sizes.height:
+        raise UnsupportedRawError(
+            path,
+            f"unsupported: {n_bytes} bytes cannot hold {sizes.width}x{sizes.height} sensor pixels "
+            "(image data stripped or truncated)",
+        )
+    other = raw.other
+    # TIFF-based RAWs (DNG, ARW, NEF, CR2, ...) carry EXIF we read exactly; LibRaw's
+    # values fill in for other containers (it reports 1 s for an unknown exposure).
+    exif = ExifInfo(orientation=_FLIP_TO_ORIENTATION.get(int(sizes.flip)))
+    tiff = read_tiff_exif(path)
+    if tiff != ExifInfo():
+        exif = exif.merged(tiff)
+    else:
+        exif = exif.merged(ExifInfo(
+            iso=float(other.iso_speed) if other.iso_speed > 0 else None,
+            exposure_time=float(other.shutter_speed) if other.shutter_speed > 0 else None,
+            focal_length=float(other.focal_length) if other.focal_length > 0 else None,
+            datetime=other.timestamp.strftime("%Y:%m:%d %H:%M:%S") if other.timestamp.year > 1970 else None,
+        ))
+    jpg = sibling_jpeg(path)
+    if jpg is not None:
+        exif = exif.merged(read_jpeg_exif(jpg))
+    cm = np.asarray(raw.rgb_xyz_matrix, dtype=np.float64)[:3, :3]
+    return RawMetadata(
+        path=path,
+        width=int(sizes.width),
+        height=int(sizes.height),
+        cfa_pattern=pattern.astype(np.int64),
+        black_cell=black_cell,
+        white_level=white,
+        wb_gains=_gains(raw.camera_whitebalance),
+        daylight_gains=_gains(raw.daylight_whitebalance),
+        color_matrix=cm if np.any(cm) else None,
+        exif=exif,
+    )
+
+
+def _libraw_reason(exc: Exception) -> str:
+    text = str(exc)
+    if text.startswith("b'") or text.startswith('b"'):
+        text = text[2:-1]
+    kind = type(exc).__name__.replace("LibRaw", "").replace("Error", "")
+    meaning = {
+        "FileUnsupported": "unsupported file format or not a RAW file",
+        "IO": "truncated or unreadable file (I/O error while decoding)",
+        "Data": "corrupt image data",
+    }.get(kind)
+    return meaning or text or type(exc).__name__
+
+
+def _open(path: Path):
+    import rawpy
+
+    if not path.exists():
+        raise RawReadError(path, "no such file")
+    if path.is_dir():
+        raise RawReadError(path, "is a folder, not a RAW file")
+    try:
+        return rawpy.imread(str(path))
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise RawReadError(path, _libraw_reason(exc)) from None
+
+
+def _metadata_or_error(raw, path: Path) -> RawMetadata:
+    import rawpy
+
+    try:
+        return _read_metadata(raw, path)
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        raise RawReadError(path, _libraw_reason(exc)) from None
+
+
+def read_raw_metadata(path: str | Path) -> RawMetadata:
+    """Metadata of a RAW (LibRaw unpacks the data to learn its layout). Raises :class:`RawReadError`."""
+    path = Path(path)
+    with _open(path) as raw:
+        return _metadata_or_error(raw, path)
+
+
+def read_raw(path: str | Path) -> RawImage:
+    """Decode a Bayer RAW into a :class:`RawImage` (visible mosaic, uint16 (H, W) copy).
+
+    Raises :class:`RawReadError` (or its subclass :class:`UnsupportedRawError`)
+    with the path and a one-line reason; never returns garbage silently.
+    """
+    import rawpy
+
+    path = Path(path)
+    with _open(path) as raw:
+        meta = _metadata_or_error(raw, path)
+        try:
+            # The arrays die with the handle: copy them out inside the ``with``.
+            mosaic = np.array(raw.raw_image_visible, dtype=np.uint16, copy=True)
+        except (rawpy.LibRawError, OSError, ValueError) as exc:
+            raise RawReadError(path, _libraw_reason(exc)) from None
+    if mosaic.ndim != 2 or min(mosaic.shape) < 2:
+        raise UnsupportedRawError(path, f"unsupported: visible area has shape {mosaic.shape}")
+    if int(mosaic.max()) == int(mosaic.min()):
+        raise UnsupportedRawError(path, f"unsupported: image data is constant ({int(mosaic.min())})")
+    return RawImage(mosaic=mosaic, meta=meta)
