@@ -46,6 +46,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    # tifffile warns about every non-TIFF RAW we probe for EXIF; those are expected.
+    logging.getLogger("tifffile").setLevel(max(level, logging.ERROR))
     if not args.command:
         parser.print_help()
         return 0

@@ -143,6 +143,15 @@ def scan_sequence(path: str | Path) -> Sequence:
             problems.append(Problem(str(path / key), "no RAW file (JPG only)"))
         if jpg is None:
             problems.append(Problem(str(path / key), "no camera JPG (RAW only)"))
+        if raw is not None:
+            from ..raw import quick_check
+
+            broken = quick_check(raw)
+            if broken is not None:
+                problems.append(Problem(str(raw), broken))
+                raw = None
+                if jpg is None:
+                    continue
         exif, reason = _shot_exif(raw, jpg)
         if reason is not None:
             problems.append(Problem(str(raw), reason))

@@ -4,7 +4,7 @@
 gives the network input (4, H/2, W/2) float32, R, G1, B, G2 in [0, 1].
 """
 
-from .decode import RawImage, RawMetadata, read_raw, read_raw_metadata
+from .decode import RawImage, RawMetadata, quick_check, read_raw, read_raw_metadata
 from .dng import write_dng
 from .errors import RawReadError, UnsupportedRawError
 from .exif import ExifInfo, read_jpeg_exif, read_tiff_exif, sibling_jpeg
@@ -32,6 +32,7 @@ __all__ = [
     "normalize_packed",
     "pack_bayer",
     "pack_normalized",
+    "quick_check",
     "read_jpeg_exif",
     "read_raw",
     "read_raw_metadata",

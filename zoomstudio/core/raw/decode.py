@@ -182,6 +182,37 @@ def _metadata_or_error(raw, path: Path) -> RawMetadata:
         raise RawReadError(path, _libraw_reason(exc)) from None
 
 
+def quick_check(path: str | Path) -> str | None:
+    """Why a RAW file is unusable, found without decoding it (``None``: looks fine).
+
+    LibRaw parses the header; for TIFF-based RAWs (DNG, ARW, NEF, CR2, ...)
+    every image strip or tile must also lie inside the file, which catches
+    truncated copies. Costs milliseconds, so a whole dataset can be scanned.
+    """
+    import rawpy
+    import tifffile
+
+    path = Path(path)
+    try:
+        raw = _open(path)
+    except RawReadError as exc:
+        return exc.reason
+    raw.close()
+    size = os.path.getsize(path)
+    try:
+        with tifffile.TiffFile(path) as tif:
+            pages = list(tif.pages)
+            for page in list(pages):
+                pages.extend(getattr(page, "pages", []) or [])
+            for page in pages:
+                ends = [o + n for o, n in zip(page.dataoffsets, page.databytecounts) if n]
+                if ends and max(ends) > size:
+                    return f"truncated: image data ends at byte {max(ends)} but the file has {size}"
+    except Exception:  # not a TIFF container: LibRaw's header parse above is all we can do cheaply
+        pass
+    return None
+
+
 def read_raw_metadata(path: str | Path) -> RawMetadata:
     """Metadata of a RAW (LibRaw unpacks the data to learn its layout). Raises :class:`RawReadError`."""
     path = Path(path)

@@ -1,0 +1,274 @@
+"""Synthetic SR-RAW, the dataset reader, pair selection / building, patches, torch Dataset."""
+
+import hashlib
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from zoomstudio.core.data import (
+    PatchSpec,
+    build_pair,
+    candidate_pairs,
+    dataset_pairs,
+    flip_pair,
+    sample_patch,
+    scan_root,
+    scan_sequence,
+    select_pair,
+    split_sequences,
+)
+from zoomstudio.core.data.synth import SynthConfig, synthesize
+from zoomstudio.core.events import CancelToken, Cancelled, Result
+from zoomstudio.core.raw import pack_bayer, read_jpeg_exif, read_raw, unpack_bayer
+
+
+def _digest(root):
+    h = hashlib.sha256()
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            h.update(p.relative_to(root).as_posix().encode())
+            h.update(p.read_bytes())
+    return h.hexdigest()
+
+
+def test_synth_is_deterministic_for_a_seed(tmp_path):
+    cfg = SynthConfig(sequences=2, seed=11, size=(160, 128))
+    list(synthesize(tmp_path / "a", cfg))
+    list(synthesize(tmp_path / "b", cfg))
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    list(synthesize(tmp_path / "c", SynthConfig(sequences=2, seed=12, size=(160, 128))))
+    assert _digest(tmp_path / "a") != _digest(tmp_path / "c")
+
+
+def test_synth_layout_exif_and_truth(synth_root):
+    seq = synth_root / "00001"
+    truth = json.loads((seq / "truth.json").read_text())
+    shots = truth["shots"]
+    assert 5 <= len(shots) <= 7
+    focals = [shots[k]["focal_length"] for k in sorted(shots)]
+    assert focals == sorted(focals, reverse=True)  # 00001 is the longest
+    assert 24 <= focals[-1] <= 35 and 150 <= focals[0] <= 240
+    np.testing.assert_allclose(shots["00001"]["motion"], np.eye(3)[:2])
+    for key in shots:
+        raw = read_raw(seq / f"{key}.DNG")
+        assert raw.mosaic.shape == (240, 320) and raw.meta.cfa == "RGGB"
+        assert raw.mosaic.max() <= 16383  # 14-bit
+        assert raw.meta.focal_length == shots[key]["focal_length"]
+        assert raw.meta.iso == truth["iso"]
+        np.testing.assert_allclose(raw.meta.wb_gains[[0, 2]], np.array(truth["wb_gains"])[[0, 2]], rtol=1e-3)
+        exif = read_jpeg_exif(seq / f"{key}.JPG")
+        assert exif.focal_length == shots[key]["focal_length"] and exif.make == "ZoomStudio"
+        assert exif.iso == truth["iso"] and exif.exposure_time == pytest.approx(shots[key]["exposure_time"])
+
+
+def test_synth_noise_grows_with_iso(tmp_path):
+    """Poisson-Gaussian noise: a flat patch's variance rises with ISO."""
+    lo = SynthConfig(sequences=1, seed=1, size=(160, 128), isos=(100,))
+    hi = SynthConfig(sequences=1, seed=1, size=(160, 128), isos=(3200,))
+    list(synthesize(tmp_path / "lo", lo))
+    list(synthesize(tmp_path / "hi", hi))
+    a = read_raw(tmp_path / "lo/00001/00001.DNG").mosaic.astype(float)
+    b = read_raw(tmp_path / "hi/00001/00001.DNG").mosaic.astype(float)
+    assert np.std(b - a) > 5
+
+
+def test_synth_cancel_leaves_no_partial_sequence(tmp_path):
+    token = CancelToken()
+    events = []
+    for e in synthesize(tmp_path, SynthConfig(sequences=3, size=(128, 96))):
+        events.append(e)
+        if type(e).__name__ == "Progress" and e.done == 1:
+            token.cancel()
+            events.extend(synthesize(tmp_path / "never", SynthConfig(sequences=1, size=(128, 96)), cancel=token))
+            break
+    assert isinstance(events[-1], Cancelled)
+    assert not list(tmp_path.glob(".*partial"))
+
+
+def test_synth_accepts_user_sources_and_reports_bad_ones(tmp_path, dng_path):
+    bad = tmp_path / "broken.png"
+    bad.write_bytes(b"not a png")
+    events = list(synthesize(tmp_path / "out", SynthConfig(sequences=1, size=(128, 96),
+                                                           sources=(str(dng_path), str(bad)))))
+    problems = [e for e in events if type(e).__name__ == "Problem"]
+    assert len(problems) == 1 and "broken.png" in problems[0].item
+    truth = json.loads((tmp_path / "out/00001/truth.json").read_text())
+    assert truth["source"] == str(dng_path)  # user sources come first
+
+
+def test_reader_complete_six_shot_and_broken_sequences(synth_copy):
+    root = synth_copy
+    # 00002: drop the widest shot entirely -> a 6-shot sequence (or fewer)
+    seq2 = scan_sequence(root / "00002")
+    n2 = len(seq2.shots)
+    widest = seq2.shots[-1].key
+    for p in (root / "00002").glob(f"{widest}.*"):
+        p.unlink()
+    # 00003: no JPG for one shot, no RAW for another, a corrupt DNG, a file without EXIF
+    s3 = root / "00003"
+    (s3 / "00002.JPG").unlink()
+    (s3 / "00003.DNG").unlink()
+    (s3 / "00004.DNG").write_bytes((s3 / "00004.DNG").read_bytes()[:1000])
+    (s3 / "00004.JPG").write_bytes(b"garbage")
+    (root / "notes").mkdir()
+    (root / "00009").mkdir()  # empty sequence folder
+    (root / "README.txt").write_text("not a sequence")
+    index = scan_root(root)
+    names = [s.name for s in index.sequences]
+    assert names == ["00001", "00002", "00003", "00009"]
+    s1 = index.sequence("00001")
+    assert not s1.problems and s1.reference.key == "00001"
+    focals = [s.focal_length for s in s1.shots]
+    assert focals == sorted(focals, reverse=True)
+    assert len(index.sequence("00002").shots) == n2 - 1
+    s3i = index.sequence("00003")
+    reasons = " | ".join(str(p) for p in s3i.problems)
+    assert "00002: no camera JPG" in reasons
+    assert "00003: no RAW file" in reasons
+    assert "00004" in reasons  # corrupt DNG and garbage JPG: no focal length -> skipped
+    assert "00004" not in [s.key for s in s3i.shots]
+    assert not index.sequence("00009").usable
+    assert all(p.reason for p in index.problems)
+    assert not s1.has_tform and not s1.has_wb
+
+
+def test_focal_order_not_index_order(synth_copy):
+    """Files renamed out of focal order still sort by EXIF focal length."""
+    seq = synth_copy / "00001"
+    for ext in ("DNG", "JPG"):
+        (seq / f"00001.{ext}").rename(seq / f"00099.{ext}")
+    s = scan_sequence(seq)
+    assert s.shots[0].key == "00099"
+    assert s.reference.key == "00099"
+
+
+def test_pair_selection_nearest_ratio(synth_root):
+    seq = scan_sequence(synth_root / "00001")
+    for zoom in (4, 8):
+        p = select_pair(seq, zoom)
+        best = min(
+            abs(np.log(b.focal_length / a.focal_length / zoom))
+            for a in seq.shots for b in seq.shots if b.focal_length > a.focal_length
+        )
+        assert abs(np.log(p.ratio / zoom)) == pytest.approx(best)
+        assert p.input.focal_length < p.target.focal_length
+    assert candidate_pairs(seq, 4) == sorted(candidate_pairs(seq, 4), key=lambda q: abs(np.log(q.scale_offset)))
+    assert select_pair(seq, 100) is None
+
+
+def test_split_is_seeded_80_10_10_by_sequence():
+    names = [f"{i:05d}" for i in range(1, 501)]
+    a = split_sequences(names, seed=0)
+    assert [len(a[k]) for k in ("train", "val", "test")] == [400, 50, 50]
+    assert split_sequences(list(reversed(names)), seed=0) == a
+    assert split_sequences(names, seed=1) != a
+    assert not set(a["train"]) & set(a["test"]) and not set(a["val"]) & set(a["test"])
+    small = split_sequences(["a", "b", "c"], seed=0)
+    assert [len(small[k]) for k in ("train", "val", "test")] == [1, 1, 1]
+
+
+def _aligned_root(synth_copy):
+    from zoomstudio.core.geometry.sequence_align import align_sequence
+
+    for seq in scan_root(synth_copy).sequences:
+        list(align_sequence(seq))
+    return synth_copy
+
+
+def test_build_pair_is_aligned_and_sized(synth_copy):
+    import cv2
+
+    root = _aligned_root(synth_copy)
+    seq = scan_sequence(root / "00001")
+    spec = select_pair(seq, 4)
+    pair = build_pair(spec)
+    _, h, w = pair.packed.shape
+    assert pair.target.shape == (3, 8 * h, 8 * w)
+    assert pair.packed.dtype == pair.target.dtype == np.float32
+    assert 0 <= pair.packed.min() and pair.packed.max() <= 1 and 0 <= pair.target.min() and pair.target.max() <= 1
+    # The packed input (upsampled) correlates best with the target at zero shift.
+    g = pair.packed[[0, 1, 2]].mean(0) ** (1 / 2.2)
+    up = cv2.resize(g, (8 * w, 8 * h), interpolation=cv2.INTER_CUBIC)
+    t = pair.target.mean(0)
+
+    def corr(dx, dy):
+        a = up[16:-16, 16:-16]
+        b = np.roll(np.roll(t, dx, 1), dy, 0)[16:-16, 16:-16]
+        a, b = (a - a.mean()) / a.std(), (b - b.mean()) / b.std()
+        return float((a * b).mean())
+
+    c0 = corr(0, 0)
+    assert c0 > 0.8
+    assert all(corr(dx, dy) < c0 for dx, dy in [(6, 0), (-6, 0), (0, 6), (0, -6)])
+    # white balance: target divided by the target's wb^(1/2.2)
+    raw_pair = build_pair(spec, use_wb=False)
+    ratio = raw_pair.target.mean(axis=(1, 2)) / pair.target.mean(axis=(1, 2))
+    np.testing.assert_allclose(ratio, pair.target_wb ** (1 / 2.2), rtol=0.03)
+
+
+def test_flip_keeps_cfa_phase():
+    """Flipping a packed pair equals packing the flipped, re-phased mosaic."""
+    rng = np.random.default_rng(0)
+    mosaic = rng.integers(0, 1000, (12, 16)).astype(np.float32)
+    zoom = 2
+    packed = pack_bayer(mosaic, "RGGB")
+    # a target whose pixels record the sensor column / row they come from
+    rows, cols = np.mgrid[0 : 12 * zoom, 0 : 16 * zoom]
+    target = np.stack([rows, cols, np.zeros_like(rows)]).astype(np.float32)
+    for horizontal in (True, False):
+        p2, t2 = flip_pair(packed, target, zoom, horizontal=horizontal)
+        flipped = mosaic[:, ::-1][:, 1:-1] if horizontal else mosaic[::-1, :][1:-1, :]
+        np.testing.assert_array_equal(p2, pack_bayer(flipped, "RGGB"))
+        assert t2.shape[1:] == (2 * zoom * p2.shape[1], 2 * zoom * p2.shape[2])
+        np.testing.assert_array_equal(unpack_bayer(p2, "RGGB"), flipped)
+    # target cut: sensor pixel x of the flipped mosaic maps to target columns [x*z, (x+1)*z)
+    p2, t2 = flip_pair(packed, target, zoom, horizontal=True)
+    src_col_of_target = t2[1, 0, :]  # target column index it came from (before flip)
+    sensor_col = (16 - 2) - np.arange(t2.shape[2]) // zoom  # flipped mosaic col x came from col W-2-x
+    np.testing.assert_array_equal(src_col_of_target // zoom, sensor_col)
+
+
+def test_patches_random_central_and_bands(synth_copy):
+    root = _aligned_root(synth_copy)
+    pair = build_pair(select_pair(scan_sequence(root / "00001"), 4))
+    spec = PatchSpec(patch=64, packed_band=2, target_band=16)
+    p, t = sample_patch(pair, spec, central=True)
+    assert p.shape == (4, 8 + 4, 8 + 4) and t.shape == (3, 64 + 32, 64 + 32)
+    p2, _ = sample_patch(pair, spec, central=True)
+    np.testing.assert_array_equal(p, p2)
+    rng = np.random.default_rng(0)
+    shapes = {sample_patch(pair, spec, rng)[0].shape for _ in range(10)}
+    assert shapes == {(4, 12, 12)}
+    with pytest.raises(ValueError, match="multiple of 2\\*zoom"):
+        sample_patch(pair, PatchSpec(patch=60), central=True)
+    with pytest.raises(ValueError, match="smaller than"):
+        sample_patch(pair, PatchSpec(patch=8 * 400), central=True)
+
+
+def test_torch_dataset(synth_copy):
+    import torch
+
+    from zoomstudio.core.data.dataset import SrRawPatchDataset
+
+    root = _aligned_root(synth_copy)
+    index = scan_root(root)
+    pairs = dataset_pairs(index, 4)
+    assert len(pairs) == 3
+    ds = SrRawPatchDataset(pairs, PatchSpec(patch=64), samples_per_pair=2, seed=0)
+    assert len(ds) == 6
+    item = ds[0]
+    assert item["input"].shape == (4, 12, 12) and item["target"].shape == (3, 96, 96)
+    assert item["input"].dtype == torch.float32 and item["input_wb"].shape == (3,)
+    again = ds[0]
+    assert torch.equal(item["input"], again["input"])
+    ds.set_epoch(1)
+    loader = torch.utils.data.DataLoader(ds, batch_size=2)
+    batch = next(iter(loader))
+    assert batch["input"].shape == (2, 4, 12, 12)
+    central = SrRawPatchDataset(pairs, PatchSpec(patch=64), central=True)
+    assert torch.equal(central[1]["input"], central[1]["input"])
+    train = dataset_pairs(index, 4, split="train")
+    test = dataset_pairs(index, 4, split="test")
+    assert len(train) == 1 and len(test) == 1 and train[0].sequence.name != test[0].sequence.name
