@@ -1,0 +1,133 @@
+"""The paper's zoom network (design.md section 1): packed RAW -> RGB at 2*zoom x the packed grid.
+
+Architecture (the authors' SRResNet variant): 9x9 conv in->width + PReLU;
+``blocks`` residual blocks (conv, norm, PReLU, conv, norm, add); conv + norm
+and a global skip; ``log2(2*zoom)`` upsampling stages (conv 3x3 -> up_width,
+transposed conv 3x3 stride 2, PReLU); 9x9 conv up_width -> 3. PReLUs start
+at 0 (plain ReLU), as the authors initialised them.
+
+Normalisation is a documented choice: ``"none"`` (default; tiled inference
+gives the same tone in every tile), ``"batch"`` (the authors used batch
+statistics even at inference: set ``batch_stats_at_inference=True`` to
+reproduce that) or ``"instance"`` (per-image statistics: tiles can differ in
+tone, so prefer large tiles).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+
+import torch
+from torch import nn
+
+NORMS = ("none", "batch", "instance")
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Network hyper-parameters; saved with every checkpoint."""
+
+    arch: str = "zoomnet"
+    zoom: int = 4
+    in_channels: int = 4  # 4: packed RAW (R, G1, B, G2); 3: 8-bit RGB ("Ours-png" control)
+    width: int = 64
+    blocks: int = 16
+    up_width: int = 256
+    norm: str = "none"
+    batch_stats_at_inference: bool = False
+
+    def __post_init__(self) -> None:
+        if self.zoom not in (1, 2, 4, 8):
+            raise ValueError(f"zoom must be 1, 2, 4 or 8, got {self.zoom}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if self.in_channels not in (3, 4):
+            raise ValueError(f"in_channels must be 4 (packed RAW) or 3 (RGB), got {self.in_channels}")
+        if min(self.width, self.blocks, self.up_width) < 1:
+            raise ValueError("width, blocks and up_width must be positive")
+
+    @property
+    def upscale(self) -> int:
+        """Output pixels per input pixel: 2*zoom for packed RAW, zoom for RGB input."""
+        return 2 * self.zoom if self.in_channels == 4 else self.zoom
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _norm(kind: str, channels: int, batch_stats: bool) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels, track_running_stats=not batch_stats)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    return nn.Identity()
+
+
+def _prelu(channels: int) -> nn.PReLU:
+    act = nn.PReLU(channels)
+    nn.init.zeros_(act.weight)  # starts as ReLU
+    return act
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, width: int, norm: str, batch_stats: bool) -> None:
+        super().__init__()
+        self.body = nn.Sequential(
+            nn.Conv2d(width, width, 3, padding=1),
+            _norm(norm, width, batch_stats),
+            _prelu(width),
+            nn.Conv2d(width, width, 3, padding=1),
+            _norm(norm, width, batch_stats),
+        )
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class ZoomNet(nn.Module):
+    """Packed RAW (B, 4, h, w) in [0, 1] -> RGB (B, 3, s*h, s*w), s = 2*zoom (s = zoom for RGB input).
+
+    The output is sRGB-encoded and white-balance normalised (multiply by the
+    input's ``wb ** (1/2.2)`` to get the final image); it is not clamped.
+    """
+
+    def __init__(self, config: NetConfig = NetConfig()) -> None:
+        super().__init__()
+        self.config = config
+        c, w, u = config.in_channels, config.width, config.up_width
+        bs = config.batch_stats_at_inference
+        self.head = nn.Sequential(nn.Conv2d(c, w, 9, padding=4), _prelu(w))
+        self.body = nn.Sequential(*[ResidualBlock(w, config.norm, bs) for _ in range(config.blocks)])
+        self.body_tail = nn.Sequential(nn.Conv2d(w, w, 3, padding=1), _norm(config.norm, w, bs))
+        stages = []
+        channels = w
+        for _ in range(int(round(math.log2(config.upscale)))):
+            stages += [
+                nn.Conv2d(channels, u, 3, padding=1),
+                nn.ConvTranspose2d(u, u, 3, stride=2, padding=1, output_padding=1),
+                _prelu(u),
+            ]
+            channels = u
+        self.upsample = nn.Sequential(*stages)
+        self.tail = nn.Conv2d(channels, 3, 9, padding=4)
+
+    @property
+    def upscale(self) -> int:
+        return self.config.upscale
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if x.ndim != 4 or x.shape[1] != self.config.in_channels:
+            raise ValueError(f"expected input (B, {self.config.in_channels}, h, w), got {tuple(x.shape)}")
+        feat = self.head(x)
+        feat = feat + self.body_tail(self.body(feat))
+        return self.tail(self.upsample(feat))
+
+    @property
+    def receptive_radius(self) -> int:
+        """Input pixels of context each output needs on each side (for tiled inference overlap)."""
+        c = self.config
+        return 4 + 2 * c.blocks + 1 + int(round(math.log2(c.upscale))) * 2 + 4
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.parameters())
