@@ -44,3 +44,28 @@ def synth_copy(synth_root, tmp_path):
     dst = tmp_path / "data"
     shutil.copytree(synth_root, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def aligned_root(tmp_path_factory):
+    """Five aligned synthetic sequences (320x240) for training / zoom / evaluation tests. Read-only."""
+    from zoomstudio.core.data import scan_root
+    from zoomstudio.core.data.synth import SynthConfig, synthesize
+    from zoomstudio.core.geometry.sequence_align import align_sequence
+
+    root = tmp_path_factory.mktemp("aligned")
+    list(synthesize(root, SynthConfig(sequences=5, seed=21, size=(320, 240))))
+    for seq in scan_root(root).sequences:
+        list(align_sequence(seq))
+    return root
+
+
+@pytest.fixture
+def tiny_config(aligned_root, tmp_path):
+    """The bundled tiny CPU config pointed at the aligned synthetic data, runs under tmp_path."""
+    from zoomstudio.core.resources import config_path
+    from zoomstudio.core.train import load_config
+
+    return load_config(config_path("tiny-cpu"), [f"data.root={aligned_root}", f"runs_dir={tmp_path / 'runs'}",
+                                                 "steps=4", "val_every=2", "checkpoint_every=2",
+                                                 "loss.vgg_weight=0.2"])

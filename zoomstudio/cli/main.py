@@ -19,6 +19,10 @@ COMMANDS = {
     "info": ("info", "print RAW metadata, one line per file"),
     "synth": ("synth", "render a synthetic SR-RAW dataset from real photos"),
     "align": ("align", "ECC-align SR-RAW sequences and write tform.txt / wb.txt"),
+    "train": ("train", "train or resume the zoom network (CoBi losses); torchrun-ready"),
+    "zoom": ("zoom", "learned digital zoom of RAW files to 16-bit TIFF / PNG"),
+    "eval": ("evaluate", "PSNR / SSIM / LPIPS of bicubic, baselines and our model on SR-RAW pairs"),
+    "weights": ("weights", "show or fetch the pretrained backbones (VGG-19, AlexNet, VGG-16)"),
 }
 
 
@@ -35,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
-        p = sub.add_parser(name, help=help_text, description=help_text)
+        p = sub.add_parser(name, help=help_text, description=help_text,
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
         importlib.import_module(f".{module}", __package__).add_arguments(p)
         p.set_defaults(_module=module)
     return parser

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from ..raw.errors import RawReadError
 from .pairs import PairSpec, TrainingPair, build_pair
 from .patches import PatchSpec, sample_patch
 
@@ -43,6 +44,7 @@ class SrRawPatchDataset(Dataset):
         self.use_wb = use_wb
         self.epoch = 0
         self._cache: OrderedDict[int, TrainingPair] = OrderedDict()
+        self.bad: dict[int, str] = {}  # pair index -> why it is skipped
 
     def __len__(self) -> int:
         return len(self.pairs) * self.samples_per_pair
@@ -63,9 +65,23 @@ class SrRawPatchDataset(Dataset):
     def __getitem__(self, i: int) -> dict:
         if not 0 <= i < len(self):
             raise IndexError(i)
-        pair = self.pair(i % len(self.pairs))
         rng = np.random.default_rng([self.seed, self.epoch, i])
-        p, t = sample_patch(pair, self.patch, rng, central=self.central, flips=self.flips)
+        k = i % len(self.pairs)
+        # A pair that cannot be built or is too small for a patch is skipped (once, with a
+        # warning) in favour of the next usable one, so one bad sequence never stops training.
+        for attempt in range(len(self.pairs)):
+            j = (k + attempt) % len(self.pairs)
+            if j in self.bad:
+                continue
+            try:
+                pair = self.pair(j)
+                p, t = sample_patch(pair, self.patch, rng, central=self.central, flips=self.flips)
+                break
+            except (ValueError, OSError, RawReadError) as exc:
+                self.bad[j] = str(exc)
+                log.warning("skipping pair %s: %s", self.pairs[j].name, exc)
+        else:
+            raise ValueError("no usable pair: " + "; ".join(self.bad.values()))
         return {
             "input": torch.from_numpy(p),
             "target": torch.from_numpy(t),

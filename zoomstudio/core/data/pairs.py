@@ -135,6 +135,8 @@ class TrainingPair:
     target: np.ndarray
     input_wb: np.ndarray  # (3,) R, G, B gains of the input shot
     target_wb: np.ndarray  # (3,) of the target shot
+    sensor_box: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h of ``packed`` in input sensor pixels
+    sensor_hw: tuple[int, int] = (0, 0)  # the input RAW's visible size
 
 
 def even_fov_crop(size_hw, f_shot: float, f_ref: float) -> tuple[int, int, int, int]:
@@ -148,7 +150,7 @@ def even_fov_crop(size_hw, f_shot: float, f_ref: float) -> tuple[int, int, int, 
     return x0, y0, cw, ch
 
 
-def _largest_valid_rect(valid: np.ndarray) -> tuple[int, int, int, int]:
+def largest_valid_rect(valid: np.ndarray) -> tuple[int, int, int, int]:
     """Shrink the full rectangle greedily until it holds only valid cells: (r0, r1, c0, c1)."""
     r0, r1, c0, c1 = 0, valid.shape[0], 0, valid.shape[1]
     while r0 < r1 and c0 < c1:
@@ -209,11 +211,10 @@ def build_pair(spec: PairSpec, *, tform: TformFile | None = None, wb: dict[str, 
             tform = read_tform(seq.tform_path)
         else:
             log.warning("%s: no tform.txt, assuming aligned frames", seq.path)
-    if wb is None and use_wb:
-        if seq.has_wb:
-            wb = read_wb(seq.wb_path)
-        else:
-            log.warning("%s: no wb.txt, targets not white-balance normalised", seq.path)
+    if wb is None and seq.has_wb:
+        wb = read_wb(seq.wb_path)
+    elif wb is None and use_wb:
+        log.warning("%s: no wb.txt, targets not white-balance normalised", seq.path)
 
     raw = read_raw(spec.input.raw_path)
     raw_hw = raw.mosaic.shape
@@ -246,7 +247,7 @@ def build_pair(spec: PairSpec, *, tform: TformFile | None = None, wb: dict[str, 
     px, py = pts[0] / pts[2], pts[1] / pts[2]
     inside = ((px >= -0.5) & (px <= tgt_hw[1] - 0.5) & (py >= -0.5) & (py <= tgt_hw[0] - 0.5)).reshape(h + 1, w + 1)
     cells = inside[:-1, :-1] & inside[1:, :-1] & inside[:-1, 1:] & inside[1:, 1:]
-    r0, r1, c0, c1 = _largest_valid_rect(cells)
+    r0, r1, c0, c1 = largest_valid_rect(cells)
     if r1 - r0 < 2 or c1 - c0 < 2:
         raise ValueError(f"{spec.name}: no valid overlap between input and target after alignment")
     # Warp only the valid part: shift the output origin to (c0, r0) blocks.
@@ -270,6 +271,8 @@ def build_pair(spec: PairSpec, *, tform: TformFile | None = None, wb: dict[str, 
         target=target,
         input_wb=wb_in,
         target_wb=wb_t,
+        sensor_box=(x0 + 2 * c0, y0 + 2 * r0, 2 * (c1 - c0), 2 * (r1 - r0)),
+        sensor_hw=raw_hw,
     )
 
 

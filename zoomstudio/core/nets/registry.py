@@ -82,6 +82,8 @@ def load_net(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.M
     except (TypeError, ValueError) as exc:
         raise WeightsError(f"{path}: bad network config ({exc})") from None
     state = load_file(str(path), device="cpu")
+    if any(k.startswith("model.") for k in state):  # a training checkpoint: take the model part
+        state = {k[6:]: v for k, v in state.items() if k.startswith("model.")}
     ref = net.state_dict()
     state = {k: v.to(ref[k].dtype) if k in ref else v for k, v in state.items()}
     missing, unexpected = net.load_state_dict(state, strict=False)

@@ -117,17 +117,35 @@ class ZoomNet(nn.Module):
         return self.config.upscale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """Input-resolution features (B, width, h, w): head, residual body and global skip."""
         if x.ndim != 4 or x.shape[1] != self.config.in_channels:
             raise ValueError(f"expected input (B, {self.config.in_channels}, h, w), got {tuple(x.shape)}")
         feat = self.head(x)
-        feat = feat + self.body_tail(self.body(feat))
+        return feat + self.body_tail(self.body(feat))
+
+    def decode(self, feat: torch.Tensor) -> torch.Tensor:
+        """Upsampling stages and the output conv: (B, width, h, w) -> (B, 3, s*h, s*w)."""
         return self.tail(self.upsample(feat))
 
     @property
-    def receptive_radius(self) -> int:
-        """Input pixels of context each output needs on each side (for tiled inference overlap)."""
-        c = self.config
-        return 4 + 2 * c.blocks + 1 + int(round(math.log2(c.upscale))) * 2 + 4
+    def encode_radius(self) -> int:
+        """Input pixels of context an encoded pixel depends on, per side (9x9 head, 3x3 convs)."""
+        return 4 + 2 * self.config.blocks + 1
+
+    @property
+    def decode_radius(self) -> int:
+        """Feature pixels of context a decoded pixel depends on, per side.
+
+        Each stage's 3x3 conv and 3x3 transposed conv reach about one pixel of
+        its input grid (half a pixel per doubling after it); the 9x9 output
+        conv reaches 4 output pixels. Rounded up with a pixel to spare.
+        """
+        stages = int(round(math.log2(self.config.upscale)))
+        reach = sum(1.5 / 2**k for k in range(stages)) + 4 / self.config.upscale
+        return int(math.ceil(reach)) + 1
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.parameters())

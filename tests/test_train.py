@@ -1,0 +1,144 @@
+"""Real training steps on a tiny config: run, resume exactly, cancel, NaN, DDP."""
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from zoomstudio.core.events import CancelToken
+from zoomstudio.core.train import (
+    CheckpointSaved,
+    PreviewReady,
+    RunFinished,
+    StepDone,
+    ValidationDone,
+    list_runs,
+    load_config,
+    read_metrics,
+    train,
+)
+
+
+def _events(cfg, **kw):
+    return list(train(cfg, **kw))
+
+
+def test_tiny_training_writes_a_complete_run(tiny_config):
+    events = _events(tiny_config)
+    finished = events[-1]
+    assert isinstance(finished, RunFinished) and finished.reason == "completed" and finished.step == 4
+    steps = [e for e in events if isinstance(e, StepDone)]
+    assert [s.step for s in steps] == [1, 2, 3, 4] and all(s.loss > 0 for s in steps)
+    assert set(steps[0].terms) == {"cobi_rgb", "cobi_vgg"}
+    vals = [e for e in events if isinstance(e, ValidationDone)]
+    assert [v.step for v in vals] == [2, 4] and all("psnr" in v.metrics and "ssim" in v.metrics for v in vals)
+    previews = [e for e in events if isinstance(e, PreviewReady)]
+    assert previews and previews[0].images["output"].dtype.name == "uint8"
+    run = finished.run_dir
+    kinds = {e.kind for e in events if isinstance(e, CheckpointSaved)}
+    assert {"last", "periodic", "best"} <= kinds
+    from pathlib import Path
+
+    ck = Path(run) / "checkpoints"
+    assert (ck / "last.safetensors").exists() and (ck / "best.safetensors").exists()
+    assert (ck / "step_0000002.safetensors").exists() and not list(ck.glob(".*partial"))
+    saved = load_config(Path(run) / "config.yaml")
+    assert saved == tiny_config
+    recs = read_metrics(run)
+    assert [r["step"] for r in recs if "loss" in r] == [1, 2, 3, 4]
+    assert list_runs(tiny_config.runs_dir)[0]["steps"] == 4
+    # the checkpoint is also a weights file
+    from zoomstudio.core.nets import load_net
+
+    net, info = load_net(ck / "last.safetensors")
+    assert info["step"] == 4 and net.config.width == tiny_config.net.width
+
+
+def test_resume_continues_exactly(tiny_config, tmp_path):
+    straight = dataclasses.replace(tiny_config, runs_dir=str(tmp_path / "a"), val_every=0)
+    done = _events(straight)[-1]
+    half = dataclasses.replace(straight, runs_dir=str(tmp_path / "b"), steps=2)
+    first = _events(half)[-1]
+    assert first.step == 2
+    resumed = _events(dataclasses.replace(half, steps=4), resume=first.run_dir)[-1]
+    assert resumed.reason == "completed" and resumed.step == 4
+    from safetensors.torch import load_file
+
+    a = load_file(f"{done.run_dir}/checkpoints/last.safetensors")
+    b = load_file(f"{resumed.run_dir}/checkpoints/last.safetensors")
+    for k in a:
+        if k.startswith(("model.", "optim.")):
+            torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+def test_cancel_saves_a_checkpoint_and_returns(tiny_config):
+    token = CancelToken()
+    events = []
+    for e in train(dataclasses.replace(tiny_config, steps=50, val_every=0), cancel=token):
+        events.append(e)
+        if isinstance(e, StepDone) and e.step == 1:
+            token.cancel()
+    last = events[-1]
+    assert isinstance(last, RunFinished) and last.reason == "cancelled" and last.step == 1
+    saved = [e for e in events if isinstance(e, CheckpointSaved)]
+    assert saved and saved[-1].kind == "last" and saved[-1].step == 1
+
+
+def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_config):
+    # An absurd learning rate overflows the weights to inf within a step or two: a real NaN/inf loss.
+    cfg = dataclasses.replace(tiny_config, steps=30, val_every=0, checkpoint_every=1,
+                              optim=dataclasses.replace(tiny_config.optim, lr=1e30),
+                              loss=dataclasses.replace(tiny_config.loss, l1_weight=1.0))
+    events = _events(cfg)
+    last = events[-1]
+    assert last.reason == "failed" and "loss became" in last.message, last
+    good = [e for e in events if isinstance(e, CheckpointSaved) and e.kind == "periodic"]
+    assert good and good[-1].path in last.message
+    from zoomstudio.core.train import load_checkpoint
+    from zoomstudio.core.nets import build_net
+
+    net = build_net(cfg.net)
+    state = load_checkpoint(good[-1].path, net)
+    assert state.step == last.step and all(torch.isfinite(p).all() for p in net.parameters())
+
+
+def test_bad_data_root_fails_with_a_message(tiny_config, tmp_path):
+    last = _events(dataclasses.replace(tiny_config, data=dataclasses.replace(tiny_config.data,
+                                                                            root=str(tmp_path))))[-1]
+    assert last.reason == "failed" and "no usable SR-RAW sequences" in last.message
+
+
+def test_config_overrides_and_errors(tmp_path):
+    from zoomstudio.core.resources import config_path
+
+    cfg = load_config(config_path("paper-4x"), ["optim.lr=2e-4", "net.width=32"])
+    assert cfg.optim.lr == 2e-4 and cfg.net.width == 32 and cfg.loss.patch == 10
+    assert load_config(config_path("paper-8x")).loss.patch == 15
+    with pytest.raises(ValueError, match="unknown setting"):
+        load_config(None, ["optim.nope=1"])
+    with pytest.raises(ValueError, match="differ"):
+        load_config(None, ["net.zoom=8"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("net: {widht: 3}\n")
+    with pytest.raises(ValueError, match="widht"):
+        load_config(bad)
+
+
+@pytest.mark.slow
+def test_ddp_two_cpu_processes_with_gloo(tiny_config, tmp_path):
+    run_dir = tmp_path / "ddp"
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29533",
+           "-m", "zoomstudio", "train", "--config", "tiny-cpu", "--set", f"data.root={tiny_config.data.root}",
+           "--set", "steps=3", "--set", "batch_size=2", "--set", "val_every=0", "--set", "checkpoint_every=0",
+           "--run-dir", str(run_dir), "-q"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert (run_dir / "checkpoints" / "last.safetensors").exists()
+    recs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in recs] == [1, 2, 3]  # one writer
+    assert out.stdout.count("completed at step 3") == 1

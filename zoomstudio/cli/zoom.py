@@ -1,0 +1,111 @@
+"""``zoomstudio zoom FILES_OR_DIRS...``: learned digital zoom of RAW files."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def _roi(text: str) -> tuple[int, int, int, int]:
+    try:
+        x, y, w, h = (int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"roi must be x,y,w,h in sensor pixels, got {text!r}") from None
+    return x, y, w, h
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("inputs", nargs="+", metavar="FILE_OR_DIR", help="RAW files, or folders of RAW files")
+    p.add_argument("--scale", type=int, default=4, choices=(2, 4, 8), help="zoom factor (default 4)")
+    p.add_argument("--roi", type=_roi, help="region x,y,w,h in sensor pixels (default: centre 1/scale)")
+    p.add_argument("--model", help="weights file (.safetensors); default: the bundled model for --scale")
+    p.add_argument("-o", "--output", help="output folder (default: next to each input)")
+    p.add_argument("--format", choices=("tiff", "png", "png8", "jpeg"), default="tiff",
+                   help="tiff / png: 16-bit (default tiff); png8 / jpeg: 8-bit")
+    p.add_argument("--tile", type=int, help="decoder tile size in input pixels (default: from --memory)")
+    p.add_argument("--memory", type=float, default=1024, help="memory budget per tile in MB (default 1024)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.epilog = ("examples: zoomstudio zoom DSC2164.ARW\n"
+                "          zoomstudio zoom shoot/ --scale 4 --format png -o zoomed/\n"
+                "          zoomstudio zoom IMG_0001.CR2 --roi 2000,1200,1024,768 --model runs/x/checkpoints/best.safetensors")
+
+
+def collect_raws(inputs) -> tuple[list[Path], list[str]]:
+    """RAW files from files and folders (folders: their RAW files, sorted); missing paths reported."""
+    from ..core.data.srraw import RAW_SUFFIXES
+
+    files, missing = [], []
+    for item in inputs:
+        p = Path(item)
+        if p.is_dir():
+            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RAW_SUFFIXES)
+            if not found:
+                missing.append(f"{p}: no RAW files in this folder")
+            files.extend(found)
+        else:
+            files.append(p)  # existence and format are checked when decoding (clean error)
+    return files, missing
+
+
+def resolve_model(model: str | None, scale: int):
+    """Load the requested (or bundled) model; returns (net, name). Raises CliError."""
+    from ..core.nets import WeightsError, load_net
+    from ..core.resources import default_model_path
+    from .main import CliError
+
+    path = Path(model) if model else default_model_path(scale)
+    if not path.exists():
+        raise CliError(f"{path}: no such model" + ("" if model else f" (no bundled {scale}X model; pass --model)"))
+    try:
+        net, info = load_net(path)
+    except WeightsError as exc:
+        raise CliError(str(exc)) from None
+    if net.config.zoom != scale:
+        raise CliError(f"{path}: a {net.config.zoom}X model cannot zoom {scale}X")
+    return net, path.name
+
+
+def run(args: argparse.Namespace) -> int:
+    from ..core.events import Cancelled, Progress, Result
+    from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_raw
+    from ..core.raw import RawReadError
+    from ..core.train.loop import pick_device
+    from .main import CliError
+    from .progress import TerminalProgress
+
+    net, model_name = resolve_model(args.model, args.scale)
+    try:
+        device = str(pick_device(args.device))
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    files, missing = collect_raws(args.inputs)
+    failures = len(missing)
+    for m in missing:
+        print(f"{m}", flush=True)
+    progress = TerminalProgress(quiet=args.quiet)
+    out_dir = Path(args.output) if args.output else None
+    if out_dir:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    opts = ZoomOptions(roi=args.roi, tile=args.tile, memory_mb=args.memory, device=device)
+    for i, path in enumerate(files):
+        try:
+            result = None
+            for ev in zoom_raw(path, net, opts, model_name=model_name):
+                if isinstance(ev, Progress):
+                    progress.update(Progress(i * 3 + ev.done, 3 * len(files), ev.message))
+                elif isinstance(ev, Result):
+                    result = ev.values
+                elif isinstance(ev, Cancelled):
+                    return 130
+            target = (out_dir or path.parent) / f"{path.stem}_zoom{args.scale}x{FORMATS[args.format]}"
+            x, y, w, h = result["roi"]
+            desc = f"ZoomStudio {args.scale}X zoom of {path.name} region {x},{y},{w},{h} with model {model_name}"
+            write_image(target, result["image"], args.format, exif=result["exif"], description=desc)
+            progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
+                             f"{result['seconds']:.1f} s)")
+        except (RawReadError, ValueError, OSError) as exc:
+            failures += 1
+            reason = exc.reason if isinstance(exc, RawReadError) else str(exc)
+            progress.message(f"{path}: error: {reason}")
+    return 1 if failures else 0

@@ -1,0 +1,8 @@
+"""Inference: tiled zoom in bounded memory, RAW digital zoom, image writers."""
+
+from .output import FORMATS, read_image, write_image
+from .tiled import TilePlan, plan_tiles, run_tiled, zoom_tensor
+from .zoom import ZoomOptions, centre_roi, snap_roi, zoom_raw
+
+__all__ = ["FORMATS", "TilePlan", "ZoomOptions", "centre_roi", "plan_tiles", "read_image", "run_tiled", "snap_roi",
+           "write_image", "zoom_raw", "zoom_tensor"]

@@ -1,0 +1,142 @@
+"""Tiled inference in bounded memory with overlap and feathered blending.
+
+The network runs in two tiled passes: the encoder (cheap: ``width``
+channels at the input grid) over large tiles, then the decoder (the
+memory-hungry upsampling stages) over small tiles of the encoded features.
+Each pass overlaps its tiles by the part's receptive radius, so every kept
+pixel sees exactly the context it would see untiled (tiled == untiled up to
+float rounding, for the default ``norm="none"``); overlaps are blended with
+linear ramps so a smaller overlap still leaves no seams.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import numpy as np
+import torch
+
+from ..events import CancelToken, Progress
+
+
+@dataclass(frozen=True)
+class TilePlan:
+    """Tile sizes (in input / feature pixels) and overlaps of both passes."""
+
+    encode_tile: int
+    encode_overlap: int
+    decode_tile: int
+    decode_overlap: int
+
+
+def plan_tiles(net, memory_mb: float = 1024.0, tile: int | None = None, overlap: int | None = None) -> TilePlan:
+    """Choose tile sizes so the largest activations of one tile fit in ``memory_mb``.
+
+    ``tile`` overrides the decoder tile (the encoder tile is then 8x it);
+    ``overlap`` overrides both overlaps (smaller than the radii: approximate).
+    """
+    c = net.config
+    budget = memory_mb * 2**20
+    # decoder: ~4 live maps of up_width channels at the output grid (float32)
+    per_px = 4 * 4 * c.up_width * c.upscale**2
+    dec = tile or max(4 * net.decode_radius, int(math.sqrt(budget / per_px)))
+    # encoder: ~6 live maps of width channels at the input grid
+    enc = max(dec, min(4096, int(math.sqrt(budget / (6 * 4 * c.width))))) if tile is None else 8 * tile
+    return TilePlan(enc, net.encode_radius if overlap is None else overlap, dec,
+                    net.decode_radius if overlap is None else overlap)
+
+
+def _ramp(n: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
+    """1-D blending weight of a tile: linear ramps over the overlap, except at the image border."""
+    w = np.ones(n, dtype=np.float32)
+    if overlap > 0:
+        r = (np.arange(overlap, dtype=np.float32) + 0.5) / overlap
+        if not at_start:
+            w[:overlap] = np.minimum(w[:overlap], r)
+        if not at_end:
+            w[n - overlap :] = np.minimum(w[n - overlap :], r[::-1])
+    return w
+
+
+def _starts(size: int, tile: int, overlap: int, blend: int) -> list[int]:
+    """Tile origins: consecutive cores (tile minus ``overlap`` context per inner side) share ``blend`` px."""
+    if size <= tile:
+        return [0]
+    step = max(1, tile - 2 * overlap - blend)
+    starts = list(range(0, size - tile, step)) + [size - tile]
+    return sorted(set(starts))
+
+
+def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale: int, tile: int, overlap: int,
+              out_channels: int, cancel: CancelToken | None = None, progress: Callable[[int, int], None] | None = None,
+              blend: int = 2) -> torch.Tensor | None:
+    """Apply ``fn`` ((1, C, th, tw) -> (1, out_channels, scale*th, scale*tw)) tile by tile.
+
+    Each tile's output is cropped by ``overlap`` px of context on its inner
+    sides; neighbouring cores share ``blend`` px, cross-faded with linear
+    ramps. Returns the (1, out_channels, scale*H, scale*W) result, or ``None``
+    if cancelled.
+    """
+    _, _, h, w = x.shape
+    ys, xs = _starts(h, tile, overlap, blend), _starts(w, tile, overlap, blend)
+    out = torch.zeros((1, out_channels, h * scale, w * scale), dtype=torch.float32)
+    weight = torch.zeros((1, 1, h * scale, w * scale), dtype=torch.float32)
+    total = len(ys) * len(xs)
+    done = 0
+    for y0 in ys:
+        for x0 in xs:
+            if cancel is not None and cancel.cancelled:
+                return None
+            th, tw = min(tile, h - y0), min(tile, w - x0)
+            with torch.no_grad():
+                y = fn(x[:, :, y0 : y0 + th, x0 : x0 + tw]).float().cpu()
+            top = 0 if y0 == 0 else overlap
+            left = 0 if x0 == 0 else overlap
+            bottom = th if y0 + th >= h else th - overlap
+            right = tw if x0 + tw >= w else tw - overlap
+            core_h, core_w = (bottom - top) * scale, (right - left) * scale
+            wy = _ramp(core_h, blend * scale, y0 == 0, y0 + th >= h)
+            wx = _ramp(core_w, blend * scale, x0 == 0, x0 + tw >= w)
+            wgt = torch.from_numpy(np.outer(wy, wx))[None, None]
+            oy, ox = (y0 + top) * scale, (x0 + left) * scale
+            out[:, :, oy : oy + core_h, ox : ox + core_w] += y[:, :, top * scale : bottom * scale,
+                                                               left * scale : right * scale] * wgt
+            weight[:, :, oy : oy + core_h, ox : ox + core_w] += wgt
+            done += 1
+            if progress is not None:
+                progress(done, total)
+    return out / weight.clamp_min(1e-12)
+
+
+def zoom_tensor(net, x: torch.Tensor, plan: TilePlan | None = None, cancel: CancelToken | None = None,
+                device: torch.device | str = "cpu") -> Iterator[Progress | torch.Tensor]:
+    """Run ``net`` on ``x`` (1, C, h, w) in tiles; yields ``Progress`` then the (1, 3, s*h, s*w) CPU result.
+
+    Stops early (yielding nothing more) when ``cancel`` is set.
+    """
+    plan = plan or plan_tiles(net)
+    device = torch.device(device)
+    events: list[Progress] = []
+
+    def note(stage: str):
+        return lambda d, t: events.append(Progress(d, t, stage))
+
+    def encode(t: torch.Tensor) -> torch.Tensor:
+        return net.encode(t.to(device))
+
+    def decode(t: torch.Tensor) -> torch.Tensor:
+        return net.decode(t.to(device))
+
+    feats = run_tiled(encode, x, 1, plan.encode_tile, plan.encode_overlap, net.config.width, cancel,
+                      note("encoding"))
+    yield from events
+    events.clear()
+    if feats is None:
+        return
+    out = run_tiled(decode, feats, net.config.upscale, plan.decode_tile, plan.decode_overlap, 3, cancel,
+                    note("upsampling"))
+    yield from events
+    if out is not None:
+        yield out

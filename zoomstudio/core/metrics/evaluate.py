@@ -1,0 +1,244 @@
+"""Evaluating methods on an SR-RAW-layout root (the job behind ``zoomstudio eval``).
+
+Per pair (input RAW at the focal ratio nearest the zoom, target camera JPEG,
+built as for training but without white-balance normalisation), every method
+produces an RGB image on the target's grid:
+
+* ``bicubic``: the input's camera JPEG, over the same sensor region as the
+  packed input, bicubic-upsampled straight onto the target grid;
+* ``ours`` (and the "syn-raw" control): the zoom network on the packed RAW,
+  times the input's ``wb ** (1/2.2)``;
+* ``png``: an RGB-input zoom network on the input's 8-bit camera JPEG crop;
+* external baselines (SRResNet, ESRGAN, ...) from a user's ``.pth`` through
+  ``spandrel``, on the same JPEG crop, resized to the target grid if their
+  scale differs.
+
+Then the protocol (alignment, colour matching, border, space) is applied and
+PSNR / SSIM / LPIPS are computed. LPIPS that cannot be had is ``None`` with a
+``lpips_unavailable`` reason.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+import torch
+
+from ..events import CancelToken, Cancelled, Problem, Progress, Result
+from .protocol import EvalProtocol, prepare, to_luma
+
+log = logging.getLogger(__name__)
+
+#: design.md section 1, (SSIM, PSNR, LPIPS) as reported in the paper
+REPORTED = {
+    4: {"bicubic": (0.615, 20.15, 0.344), "srgan": (0.384, 20.31, 0.260), "srresnet": (0.683, 23.13, 0.364),
+        "lapsrn": (0.632, 21.01, 0.324), "johnson": (0.354, 18.83, 0.270), "esrgan": (0.603, 22.12, 0.311),
+        "png": (0.589, 22.34, 0.305), "syn-raw": (0.677, 23.98, 0.231), "ours": (0.781, 26.88, 0.190)},
+    8: {"bicubic": (0.488, 14.71, 0.525), "srgan": (0.393, 19.23, 0.395), "srresnet": (0.633, 19.48, 0.416),
+        "lapsrn": (0.539, 17.55, 0.525), "johnson": (0.421, 18.18, 0.394), "esrgan": (0.662, 20.68, 0.416),
+        "png": (0.638, 21.21, 0.584), "syn-raw": (0.643, 22.02, 0.473), "ours": (0.779, 24.73, 0.311)},
+}
+
+
+def reported(scale: int, method: str) -> dict | None:
+    r = REPORTED.get(scale, {}).get(method)
+    return None if r is None else {"ssim": r[0], "psnr": r[1], "lpips": r[2]}
+
+
+@dataclass(frozen=True)
+class Method:
+    """A method to evaluate: ``kind`` in bicubic / raw (a RAW zoom net) / png / external."""
+
+    name: str
+    kind: str
+    path: str | None = None
+
+
+def parse_methods(text: str, model: str | None, extra: dict[str, str] | None = None) -> list[Method]:
+    """``"bicubic,ours,png,esrgan"`` -> methods; ``ours`` uses ``model``; others need a path in ``extra``."""
+    extra = extra or {}
+    out = []
+    for name in [m.strip() for m in text.split(",") if m.strip()]:
+        if name == "bicubic":
+            out.append(Method("bicubic", "bicubic"))
+        elif name == "ours":
+            out.append(Method("ours", "raw", model))
+        elif name in ("syn-raw", "png"):
+            if name not in extra:
+                raise ValueError(f"method {name!r} needs a model: --{name}-model PATH")
+            out.append(Method(name, "raw" if name == "syn-raw" else "png", extra[name]))
+        else:
+            if name not in extra:
+                raise ValueError(f"method {name!r} needs a model file: --baseline {name}=PATH")
+            out.append(Method(name, "external", extra[name]))
+    if not out:
+        raise ValueError("no methods given")
+    return out
+
+
+def _jpeg_on_grid(jpg_path: Path, pair, out_hw, scale_px: float, interpolation: int) -> np.ndarray:
+    """The input JPEG sampled on a grid covering ``pair.sensor_box`` with ``scale_px`` samples per sensor px."""
+    import cv2
+
+    from ..data.pairs import load_rgb
+    from ..geometry.fov import centred_scale
+
+    jpg = load_rgb(jpg_path)
+    jh, jw = jpg.shape[:2]
+    sh, sw = pair.sensor_hw
+    x0, y0, _, _ = pair.sensor_box
+    s = 1.0 / scale_px
+    out_to_sensor = np.array([[s, 0, 0.5 * s - 0.5 + x0], [0, s, 0.5 * s - 0.5 + y0], [0, 0, 1.0]])
+    sensor_to_jpg = centred_scale(jw / sw, jh / sh, (jh, jw), (sh, sw))
+    m = sensor_to_jpg @ out_to_sensor
+    return cv2.warpAffine(jpg, m[:2], (out_hw[1], out_hw[0]), flags=interpolation | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE).clip(0, 1)
+
+
+class _Runner:
+    """Loads each method's model once and produces its output for a pair."""
+
+    def __init__(self, methods: list[Method], scale: int, device: torch.device, memory_mb: float):
+        from ..nets import load_net
+
+        self.methods, self.scale, self.device, self.memory_mb = methods, scale, device, memory_mb
+        self.models: dict[str, object] = {}
+        for m in methods:
+            if m.kind in ("raw", "png"):
+                if m.path is None:
+                    from ..resources import default_model_path
+
+                    path = default_model_path(scale)
+                else:
+                    path = Path(m.path)
+                net, _ = load_net(path, device)
+                if net.config.zoom != scale:
+                    raise ValueError(f"{path}: a {net.config.zoom}X model cannot be evaluated at {scale}X")
+                if (m.kind == "png") != (net.config.in_channels == 3):
+                    raise ValueError(f"{path}: method {m.name} needs a {'RGB' if m.kind == 'png' else 'RAW'}-input model")
+                self.models[m.name] = net
+            elif m.kind == "external":
+                import spandrel
+
+                desc = spandrel.ModelLoader(device=device).load_from_file(m.path)
+                self.models[m.name] = desc.eval()
+
+    def output(self, m: Method, pair, spec) -> np.ndarray:
+        import cv2
+
+        from ..infer.tiled import plan_tiles, zoom_tensor
+
+        out_hw = pair.target.shape[1:]
+        if m.kind == "bicubic":
+            return _jpeg_on_grid(spec.input.jpg_path, pair, out_hw, self.scale, cv2.INTER_CUBIC)
+        if m.kind == "raw":
+            net = self.models[m.name]
+            res = [e for e in zoom_tensor(net, torch.from_numpy(pair.packed)[None], plan_tiles(net, self.memory_mb),
+                                          device=self.device) if torch.is_tensor(e)][0]
+            rgb = res[0].permute(1, 2, 0).numpy() * (pair.input_wb ** (1 / 2.2)).astype(np.float32)
+            return np.clip(rgb, 0, 1)
+        # RGB-input methods take the camera JPEG crop at sensor resolution
+        h, w = pair.packed.shape[1] * 2, pair.packed.shape[2] * 2
+        crop = _jpeg_on_grid(spec.input.jpg_path, pair, (h, w), 1.0, cv2.INTER_AREA)
+        crop = np.rint(crop * 255) / 255  # 8-bit, as the camera stored it
+        x = torch.from_numpy(crop.transpose(2, 0, 1).copy()).float()[None].to(self.device)
+        with torch.no_grad():
+            if m.kind == "png":
+                net = self.models[m.name]
+                y = [e for e in zoom_tensor(net, x.cpu(), plan_tiles(net, self.memory_mb), device=self.device)
+                     if torch.is_tensor(e)][0]
+            else:
+                y = self.models[m.name](x).float().cpu()
+        rgb = y[0].permute(1, 2, 0).numpy()
+        if rgb.shape[:2] != tuple(out_hw):
+            rgb = cv2.resize(rgb, (out_hw[1], out_hw[0]), interpolation=cv2.INTER_CUBIC)
+        return np.clip(rgb, 0, 1)
+
+
+def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: EvalProtocol = EvalProtocol(), *,
+             split: str | None = None, split_seed: int = 0, device: str = "cpu", memory_mb: float = 1024.0,
+             with_lpips: bool = True, max_pairs: int | None = None,
+             cancel: CancelToken | None = None) -> Iterator[Progress | Problem | Result | Cancelled]:
+    """Evaluate ``methods`` on the pairs of ``root``; the final ``Result`` holds the JSON-ready report."""
+    from ..data import build_pair, dataset_pairs, scan_root
+    from .image_metrics import LPIPSMetric
+
+    t0 = time.perf_counter()
+    index = scan_root(root)
+    for p in index.problems:
+        yield p
+    specs = dataset_pairs(index, scale, split, split_seed)[:max_pairs]
+    if not specs:
+        yield Problem(str(root), f"no {scale}X pairs to evaluate")
+        return
+    dev = torch.device(device)
+    runner = _Runner(methods, scale, dev, memory_mb)
+    lpips_model, lpips_reason = None, None
+    if with_lpips:
+        try:
+            lpips_model = LPIPSMetric(protocol.lpips_net).to(dev)
+        except Exception as exc:
+            lpips_reason = str(exc)
+    else:
+        lpips_reason = "disabled"
+    per_pair = []
+    for i, spec in enumerate(specs):
+        if cancel is not None and cancel.cancelled:
+            yield Cancelled("evaluation cancelled")
+            return
+        yield Progress(i, len(specs), f"evaluating {spec.name}")
+        try:
+            pair = build_pair(spec, use_wb=False)
+        except Exception as exc:
+            yield Problem(spec.name, f"cannot build pair: {exc}")
+            continue
+        target = pair.target.transpose(1, 2, 0)
+        row = {"pair": spec.name, "ratio": round(spec.ratio, 4)}
+        for m in methods:
+            try:
+                out, tgt = prepare(runner.output(m, pair, spec), target, protocol)
+            except Exception as exc:
+                yield Problem(f"{spec.name} [{m.name}]", str(exc))
+                continue
+            a, b = (to_luma(out), to_luma(tgt)) if protocol.space == "y" else (out, tgt)
+            ta = torch.from_numpy(a.transpose(2, 0, 1).copy())[None]
+            tb = torch.from_numpy(b.transpose(2, 0, 1).copy())[None]
+            from .image_metrics import psnr, ssim
+
+            scores = {"psnr": psnr(ta, tb), "ssim": ssim(ta, tb)}
+            if lpips_model is not None:
+                with torch.no_grad():
+                    x = torch.from_numpy(out.transpose(2, 0, 1).copy())[None].to(dev)
+                    y = torch.from_numpy(tgt.transpose(2, 0, 1).copy())[None].to(dev)
+                    scores["lpips"] = float(lpips_model(x, y))
+            else:
+                scores["lpips"] = None
+            row[m.name] = scores
+        per_pair.append(row)
+    summary = {}
+    for m in methods:
+        rows = [r[m.name] for r in per_pair if m.name in r]
+        entry: dict = {"n": len(rows)}
+        for key in ("psnr", "ssim", "lpips"):
+            vals = [r[key] for r in rows if r.get(key) is not None and math.isfinite(r[key])]
+            entry[key] = float(np.mean(vals)) if vals else None
+        if entry["lpips"] is None:
+            entry["lpips_unavailable"] = lpips_reason or "no values"
+        entry["reported"] = reported(scale, m.name)
+        summary[m.name] = entry
+    yield Progress(len(specs), len(specs), "done")
+    yield Result(str(root), {
+        "scale": scale,
+        "protocol": protocol.to_dict(),
+        "protocol_text": protocol.describe(),
+        "pairs": len(per_pair),
+        "methods": summary,
+        "per_pair": per_pair,
+        "seconds": time.perf_counter() - t0,
+    })

@@ -1,0 +1,26 @@
+"""Paths of files shipped inside the package (configs, icons, the default model)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1] / "resources"
+
+
+def config_path(name: str) -> Path:
+    """A sample config by name (``tiny-cpu``, ``paper-4x``, ``paper-8x``) or a path as given."""
+    p = Path(name)
+    if p.suffix in (".yaml", ".yml") and p.exists():
+        return p
+    candidate = ROOT / "configs" / f"{name}.yaml"
+    if candidate.exists():
+        return candidate
+    return p
+
+
+def default_model_path(zoom: int = 4) -> Path:
+    return ROOT / "models" / f"zoomstudio-{zoom}x.safetensors"
+
+
+def icon_path() -> Path:
+    return ROOT / "icons" / "zoomstudio.svg"
