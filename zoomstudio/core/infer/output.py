@@ -85,8 +85,15 @@ def read_image(path: str | Path) -> np.ndarray:
     """Read back an image written by :func:`write_image` as float32 RGB in [0, 1]."""
     import cv2
 
-    data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
-    if data is None:
-        raise OSError(f"{path}: cannot read image")
+    path = Path(path)
+    if path.suffix.lower() in (".tif", ".tiff"):  # pixels as stored (OpenCV would apply the orientation)
+        import tifffile
+
+        data = tifffile.imread(path)
+    else:
+        data = cv2.imread(str(path), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
+        if data is None:
+            raise OSError(f"{path}: cannot read image")
+        data = data[..., ::-1]
     scale = 65535.0 if data.dtype == np.uint16 else 255.0
-    return data[..., ::-1].astype(np.float32) / scale
+    return np.ascontiguousarray(data).astype(np.float32) / scale

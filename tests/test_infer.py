@@ -1,0 +1,124 @@
+"""Tiled inference, RAW zoom and image writers."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from zoomstudio.core.events import CancelToken, Cancelled, Result
+from zoomstudio.core.infer import TilePlan, ZoomOptions, centre_roi, plan_tiles, read_image, write_image, zoom_raw, zoom_tensor
+from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+from zoomstudio.core.raw import ExifInfo, RawReadError
+
+
+def _net(**kw):
+    torch.manual_seed(0)
+    net = ZoomNet(NetConfig(width=12, blocks=2, up_width=12, **kw)).eval()
+    for m in net.modules():  # non-zero PReLU slopes so every path carries signal
+        if isinstance(m, torch.nn.PReLU):
+            torch.nn.init.constant_(m.weight, 0.2)
+    return net
+
+
+def _run(net, x, plan):
+    return [e for e in zoom_tensor(net, x, plan) if torch.is_tensor(e)][0]
+
+
+@pytest.mark.parametrize("shape", [(37, 53), (64, 64), (20, 90)])
+def test_tiled_equals_untiled(shape):
+    net = _net()
+    x = torch.rand(1, 4, *shape)
+    with torch.no_grad():
+        ref = net(x)
+    plan = TilePlan(encode_tile=24, encode_overlap=net.encode_radius, decode_tile=12,
+                    decode_overlap=net.decode_radius)
+    out = _run(net, x, plan)
+    assert out.shape == ref.shape
+    assert float((out - ref).abs().max()) < 1e-3
+
+
+def test_small_overlap_is_feathered_not_seamed():
+    net = _net()
+    x = torch.rand(1, 4, 40, 40)
+    with torch.no_grad():
+        ref = net(x)
+    out = _run(net, x, TilePlan(20, 2, 10, 1))
+    assert float((out - ref).abs().mean()) < 0.05
+
+
+def test_plan_respects_memory_budget():
+    net = ZoomNet(NetConfig())  # paper size
+    small, big = plan_tiles(net, 256), plan_tiles(net, 4096)
+    assert small.decode_tile < big.decode_tile
+    assert small.decode_overlap == net.decode_radius and small.encode_overlap == net.encode_radius
+    assert plan_tiles(net, tile=40).decode_tile == 40
+
+
+def test_cancel_stops_tiling():
+    net = _net()
+    token = CancelToken()
+    token.cancel()
+    assert [e for e in zoom_tensor(net, torch.rand(1, 4, 40, 40), TilePlan(10, 2, 8, 2), token)
+            if torch.is_tensor(e)] == []
+
+
+def test_centre_roi_is_even_and_central():
+    assert centre_roi(5184, 3464, 4) == (1944, 1298, 1296, 866)
+    x, y, w, h = centre_roi(101, 77, 3)
+    assert x % 2 == 0 and y % 2 == 0 and w % 2 == 0 and h % 2 == 0
+
+
+def test_zoom_real_arw_crop(arw_path, tmp_path):
+    net = _net()
+    events = list(zoom_raw(arw_path, net, ZoomOptions(roi=(2593, 1701, 64, 48), tile=16)))
+    res = [e for e in events if isinstance(e, Result)][0].values
+    assert res["roi"] == (2592, 1700, 64, 48)  # snapped to even pixels (CFA phase)
+    img = res["image"]
+    assert img.shape == (48 * 4, 64 * 4, 3) and img.dtype == np.float32 and 0 <= img.min() and img.max() <= 1
+    assert res["exif"].make == "SONY" and len(res["wb_gains"]) == 3
+
+
+def test_zoom_malformed_file_raises_clean_error(malformed_paths):
+    with pytest.raises(RawReadError):
+        list(zoom_raw(malformed_paths[0], _net()))
+
+
+@pytest.mark.parametrize("fmt,depth", [("tiff", 16), ("png", 16), ("png8", 8), ("jpeg", 8)])
+def test_writers_keep_depth_and_exif(tmp_path, fmt, depth):
+    from PIL import Image
+
+    yy, xx = np.mgrid[0:20, 0:30]
+    img = np.stack([xx / 29, yy / 19, (xx + yy) / 48], axis=-1).astype(np.float32)  # smooth: JPEG-friendly
+    info = ExifInfo(make="SONY", model="ILCE-7RM3", orientation=3, datetime="2018:07:11 01:18:47")
+    ext = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}[fmt]
+    path = write_image(tmp_path / f"out{ext}", img, fmt, exif=info, description="model m.safetensors")
+    back = read_image(path)
+    assert back.shape == img.shape
+    tol = 1 / 65535 if depth == 16 else (1 / 255 if fmt == "png8" else 0.05)
+    assert np.abs(back - img).max() <= tol + 1e-6
+    with Image.open(path) as im:
+        exif = im.getexif()
+    assert exif.get(271) == "SONY" and exif.get(272) == "ILCE-7RM3" and exif.get(274) == 3
+    assert "m.safetensors" in str(exif.get(270))
+    assert not list(tmp_path.glob(".*partial*"))
+
+
+def test_cli_zoom_batch_with_one_bad_file(arw_path, malformed_paths, tmp_path):
+    weights = save_weights(tmp_path / "m.safetensors", _net())
+    out = subprocess.run(
+        [sys.executable, "-m", "zoomstudio", "zoom", str(arw_path), str(malformed_paths[0]), "--model", str(weights),
+         "--roi", "2000,1200,64,64", "--format", "png", "-o", str(tmp_path / "z"), "--device", "cpu"],
+        capture_output=True, text=True)
+    assert out.returncode == 1
+    assert f"{malformed_paths[0]}: error: " in out.stderr and "Traceback" not in out.stderr
+    png = tmp_path / "z" / f"{arw_path.stem}_zoom4x.png"
+    assert png.exists() and read_image(png).shape == (256, 256, 3)
+
+
+def test_cli_zoom_refuses_wrong_scale(tmp_path, arw_path):
+    weights = save_weights(tmp_path / "m.safetensors", _net())
+    out = subprocess.run([sys.executable, "-m", "zoomstudio", "zoom", str(arw_path), "--scale", "8", "--model",
+                          str(weights)], capture_output=True, text=True)
+    assert out.returncode == 2 and "cannot zoom 8X" in out.stderr
