@@ -26,9 +26,9 @@ def _run(net, x, plan):
     return [e for e in zoom_tensor(net, x, plan) if torch.is_tensor(e)][0]
 
 
-@pytest.mark.parametrize("shape", [(37, 53), (64, 64), (20, 90)])
-def test_tiled_equals_untiled(shape):
-    net = _net()
+@pytest.mark.parametrize("shape,skip", [((37, 53), "none"), ((64, 64), "none"), ((20, 90), "isp")])
+def test_tiled_equals_untiled(shape, skip):
+    net = _net(skip=skip)
     x = torch.rand(1, 4, *shape)
     with torch.no_grad():
         ref = net(x)

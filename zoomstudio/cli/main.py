@@ -23,6 +23,7 @@ COMMANDS = {
     "zoom": ("zoom", "learned digital zoom of RAW files to 16-bit TIFF / PNG"),
     "eval": ("evaluate", "PSNR / SSIM / LPIPS of bicubic, baselines and our model on SR-RAW pairs"),
     "weights": ("weights", "show or fetch the pretrained backbones (VGG-19, AlexNet, VGG-16)"),
+    "gui": ("gui", "open the desktop app (also what `zoomstudio` alone does)"),
 }
 
 
@@ -53,9 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # tifffile warns about every non-TIFF RAW we probe for EXIF; those are expected.
     logging.getLogger("tifffile").setLevel(max(level, logging.ERROR))
-    if not args.command:
-        parser.print_help()
-        return 0
+    if not args.command:  # no command: the desktop app
+        from . import gui as gui_command
+
+        return gui_command.launch(None)
     module = importlib.import_module(f".{args._module}", __package__)
     try:
         return int(module.run(args) or 0)

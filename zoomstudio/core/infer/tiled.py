@@ -139,4 +139,7 @@ def zoom_tensor(net, x: torch.Tensor, plan: TilePlan | None = None, cancel: Canc
                     note("upsampling"))
     yield from events
     if out is not None:
+        if getattr(net.config, "skip", "none") != "none":
+            with torch.no_grad():  # the fixed base: 3 channels, cheap at full size
+                out += net.base(x.to(device)).float().cpu()
         yield out

@@ -6,6 +6,12 @@ and a global skip; ``log2(2*zoom)`` upsampling stages (conv 3x3 -> up_width,
 transposed conv 3x3 stride 2, PReLU); 9x9 conv up_width -> 3. PReLUs start
 at 0 (plain ReLU), as the authors initialised them.
 
+``skip="isp"`` (not in the paper; used by the bundled CPU-trained model) adds
+a fixed base to the output: the packed RAW as RGB (R, mean of the greens, B)
+with a 1/2.2 gamma, bilinearly upsampled (for RGB input: the input upsampled),
+so the network learns a residual over a naive ISP and starts from a sensible
+image instead of from zero. It needs no extra parameters.
+
 Normalisation is a documented choice: ``"none"`` (default; tiled inference
 gives the same tone in every tile), ``"batch"`` (the authors used batch
 statistics even at inference: set ``batch_stats_at_inference=True`` to
@@ -36,12 +42,16 @@ class NetConfig:
     up_width: int = 256
     norm: str = "none"
     batch_stats_at_inference: bool = False
+    skip: str = "none"  # "none" (the paper) or "isp": learn a residual over a fixed demosaic + gamma base
+
 
     def __post_init__(self) -> None:
         if self.zoom not in (1, 2, 4, 8):
             raise ValueError(f"zoom must be 1, 2, 4 or 8, got {self.zoom}")
         if self.norm not in NORMS:
             raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if self.skip not in ("none", "isp"):
+            raise ValueError(f"skip must be 'none' or 'isp', got {self.skip!r}")
         if self.in_channels not in (3, 4):
             raise ValueError(f"in_channels must be 4 (packed RAW) or 3 (RGB), got {self.in_channels}")
         if min(self.width, self.blocks, self.up_width) < 1:
@@ -117,7 +127,16 @@ class ZoomNet(nn.Module):
         return self.config.upscale
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.decode(self.encode(x))
+        out = self.decode(self.encode(x))
+        return out if self.config.skip == "none" else out + self.base(x)
+
+    def base(self, x: torch.Tensor) -> torch.Tensor:
+        """The fixed ``skip="isp"`` base image (B, 3, s*h, s*w); exact on any crop away from its edges."""
+        if x.shape[1] == 4:
+            rgb = torch.stack([x[:, 0], 0.5 * (x[:, 1] + x[:, 3]), x[:, 2]], 1).clamp_min(0) ** (1 / 2.2)
+        else:
+            rgb = x
+        return torch.nn.functional.interpolate(rgb, scale_factor=self.upscale, mode="bilinear", align_corners=False)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Input-resolution features (B, width, h, w): head, residual body and global skip."""

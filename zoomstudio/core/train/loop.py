@@ -117,8 +117,9 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
           cancel: CancelToken | None = None) -> Iterator:
     """Run (or resume) training; a generator of events (see module docstring).
 
-    ``resume`` is a run folder (or a checkpoint file): its ``config.yaml`` is
-    used unless ``config`` differs only in ``steps`` (to extend a run).
+    ``resume`` is a run folder (or a checkpoint file). ``config`` (typically the
+    run's ``config.yaml`` with overrides such as more ``steps``) must keep the
+    run's network; ``None`` uses the saved config as it is.
     """
     from ..losses.zoom_loss import ZoomLoss
     from ..nets import build_net
@@ -135,7 +136,11 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
             yield RunFinished(str(run), 0, "failed", f"{ckpt_path}: no checkpoint to resume from")
             return
         saved = load_config(run / "config.yaml")
-        cfg = saved if config is None else type(saved)(**{**saved.__dict__, "steps": config.steps})
+        cfg = saved if config is None else config
+        if cfg.net != saved.net:
+            yield RunFinished(str(run), 0, "failed", f"{run}: the network config differs from the run's; "
+                                                     "a resumed run must keep its network")
+            return
     else:
         run = Path(run_dir) if run_dir else _new_run_dir(cfg)
 

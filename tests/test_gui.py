@@ -1,0 +1,171 @@
+"""The desktop app, driven by pytest-qt on the offscreen platform."""
+
+import json
+import os
+import time
+
+import numpy as np
+import pytest
+
+pytest.importorskip("PySide6")
+
+from PySide6.QtCore import QMimeData, QPoint, Qt, QUrl  # noqa: E402
+from PySide6.QtGui import QDropEvent  # noqa: E402
+
+
+@pytest.fixture
+def config_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("ZOOMSTUDIO_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("ZOOMSTUDIO_DATA_DIR", str(tmp_path / "data"))
+    return tmp_path / "config"
+
+
+@pytest.fixture
+def window(qtbot, config_dir):
+    from zoomstudio.gui.main_window import MainWindow
+
+    w = MainWindow()
+    qtbot.addWidget(w)
+    w.show()
+    yield w
+    w.shutdown()
+
+
+def _open(qtbot, w, root):
+    w.open_dataset(root)
+    qtbot.waitUntil(lambda: w.index is not None and bool(w.inspector.previews), timeout=30000)
+
+
+def test_opens_dataset_and_lists_sequences(qtbot, window, aligned_root):
+    _open(qtbot, window, aligned_root)
+    root_item = window.browser.tree.topLevelItem(0)
+    names = [root_item.child(i).text(0) for i in range(root_item.childCount())]
+    assert names == ["00001", "00002", "00003", "00004", "00005"]
+    seq = window.index.sequence("00001")
+    assert root_item.child(0).childCount() == len(seq.shots)
+    assert "tform.txt: present" in root_item.child(0).toolTip(0)
+    window.browser.filter.setText("0003")
+    assert [root_item.child(i).isHidden() for i in range(5)] == [True, True, False, True, True]
+
+
+def test_fov_rectangles_match_focal_ratios(qtbot, window, aligned_root):
+    _open(qtbot, window, aligned_root)
+    seq = window.sequence
+    wide_w = window.fov.wide.image.shape[1]
+    widest = seq.shots[-1]
+    assert len(window.fov.rects) == len(seq.shots) - 1
+    for key, roi, label in window.fov.rects:
+        shot = seq.shot(key)
+        ratio = float(shot.focal_length) / float(widest.focal_length)
+        assert roi.size()[0] == pytest.approx(wide_w / ratio, abs=1.0)
+        assert f"{ratio:.2f}x" in label.toPlainText()
+
+
+@pytest.mark.parametrize("mode", ["blend", "difference", "checkerboard", "blink", "mean"])
+def test_inspector_modes_render(qtbot, window, aligned_root, mode):
+    _open(qtbot, window, aligned_root)
+    insp = window.inspector
+    insp.mode.setCurrentText(mode)
+    insp.show_key("00002")
+    before, after = insp.before.image, insp.after.image
+    assert before is not None and after is not None and before.shape == after.shape
+    if mode == "difference":  # aligned frames differ less from the reference than unaligned ones
+        assert after.mean() <= before.mean() + 1e-6
+    assert "ECC score" in insp.info.toPlainText()
+
+
+def test_realign_writes_tform(qtbot, window, synth_copy):
+    _open(qtbot, window, synth_copy)
+    seq_dir = window.sequence.path
+    assert not (seq_dir / "tform.txt").exists()
+    window.inspector.motion.setCurrentText("affine")
+    window.inspector.realign.click()
+    qtbot.waitUntil(lambda: (seq_dir / "tform.txt").exists() and not window.align_job.running, timeout=60000)
+    assert json.loads((seq_dir / "align.json").read_text())["motion"] == "affine"
+    assert "present" in window.browser.tree.topLevelItem(0).child(0).toolTip(0)
+
+
+def test_training_plots_and_stop_with_checkpoint(qtbot, window, tiny_config, tmp_path):
+    import dataclasses
+
+    panel = window.training
+    panel.set_config(dataclasses.replace(tiny_config, steps=200, val_every=0, checkpoint_every=0))
+    window.settings.runs_dir = str(tmp_path / "runs")
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.point_count("total") >= 3, timeout=120000)
+    assert panel.point_count("cobi_rgb") >= 3
+    panel.stop.click()
+    qtbot.waitUntil(lambda: not window.train_job.running, timeout=60000)
+    assert "cancelled" in panel.status.text()
+    runs = list((tmp_path / "runs").iterdir())
+    assert len(runs) == 1 and (runs[0] / "checkpoints" / "last.safetensors").exists()
+    assert panel.runs.count() == 1
+
+
+def test_compare_metrics_table(qtbot, window, aligned_root, tmp_path):
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
+    _open(qtbot, window, aligned_root)
+    window.evaluate_dataset(str(model))
+    qtbot.waitUntil(lambda: window.compare.table.rowCount() >= 4, timeout=120000)
+    cells = [window.compare.table.item(r, 0).text() for r in range(window.compare.table.rowCount())]
+    assert cells == ["bicubic", "bicubic (reported)", "ours", "ours (reported)"]
+    assert window.compare.table.item(1, 1).text() == "20.15"
+    assert "euclidean" in window.compare.protocol.text()
+
+
+def _drop(window, paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPoint(10, 10), Qt.CopyAction, mime, Qt.LeftButton, Qt.NoModifier)
+    window.dropEvent(event)
+
+
+def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, malformed_paths, tmp_path):
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
+    window.zoom.model.setText(str(model))
+    window.zoom.custom_region.setChecked(True)
+    window.zoom.roi.setPos((2000, 1200))
+    window.zoom.roi.setSize((48, 32))
+    window.zoom.preview_scale = 1.0
+    _drop(window, [arw_path, malformed_paths[0]])
+    assert window.errors_shown and str(malformed_paths[0]) in window.errors_shown[-1]
+    qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=120000)
+    result = window.zoom_results[-1]
+    assert result["image"].shape == (32 * 4, 48 * 4, 3)
+    assert set(window.compare.images) == {"bicubic", "ours"}
+    saved = window.save_zoom_result("tiff", str(tmp_path / "out.tif"))
+    from zoomstudio.core.infer import read_image
+
+    assert read_image(saved).shape == (128, 192, 3)
+
+
+def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):
+    from zoomstudio.gui.main_window import MainWindow
+
+    w1 = MainWindow()
+    qtbot.addWidget(w1)
+    w1.show()
+    w1.resize(700, 650)
+    from PySide6.QtWidgets import QDockWidget
+
+    dock = w1.findChild(QDockWidget, "sequences")
+    w1.addDockWidget(Qt.RightDockWidgetArea, dock)  # the user moved the browser to the right
+    w1.settings.device = "cpu"
+    w1.zoom.model.setText("/models/x.safetensors")
+    _open(qtbot, w1, aligned_root)
+    height = w1.size().height()
+    w1.shutdown()
+    w1.close()
+    w2 = MainWindow()
+    qtbot.addWidget(w2)
+    assert w2.settings.recent_datasets[0] == str(aligned_root)
+    assert w2.settings.device == "cpu" and w2.zoom.model.text() == "/models/x.safetensors"
+    from PySide6.QtWidgets import QDockWidget
+
+    assert w2.dockWidgetArea(w2.findChild(QDockWidget, "sequences")) == Qt.RightDockWidgetArea
+    assert w2.size().height() == height
+    w2.shutdown()

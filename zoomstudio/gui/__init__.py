@@ -1,0 +1,1 @@
+"""The ZoomStudio desktop application (the only package that imports PySide6 / pyqtgraph / qtawesome)."""

@@ -1,0 +1,570 @@
+"""The main window: sequence browser dock, FOV / Alignment / Training / Compare / Zoom tabs."""
+
+from __future__ import annotations
+
+import json
+import logging
+import resource
+from pathlib import Path
+
+import numpy as np
+import qtawesome as qta
+from PySide6.QtCore import QByteArray, Qt, QTimer
+from PySide6.QtGui import QAction, QIcon
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QMessageBox,
+    QComboBox,
+    QSpinBox,
+    QDockWidget,
+    QTabWidget,
+)
+
+from .. import __version__
+from ..core.data.srraw import DatasetIndex, Sequence, iter_scan
+from ..core.events import Cancelled, Problem, Progress, Result
+from .browser import SequenceBrowser
+from .compare_view import CompareView
+from .fov_view import FovView
+from .inspector import AlignmentInspector
+from .settings import Settings, data_dir
+from .training_panel import TrainingPanel
+from .worker import JobRunner
+from .zoom_panel import ZoomPanel
+
+log = logging.getLogger(__name__)
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, settings: Settings | None = None) -> None:
+        super().__init__()
+        from ..core.resources import icon_path
+
+        self.settings = settings or Settings.load()
+        self.setWindowTitle(f"ZoomStudio {__version__}")
+        self.setWindowIcon(QIcon(str(icon_path())))
+        self.setAcceptDrops(True)
+        self.resize(1400, 900)
+        self.browser = SequenceBrowser()
+        dock = QDockWidget("Sequences", self)
+        dock.setObjectName("sequences")
+        dock.setWidget(self.browser)
+        self.addDockWidget(Qt.LeftDockWidgetArea, dock)
+        self.fov = FovView()
+        self.inspector = AlignmentInspector()
+        self.training = TrainingPanel()
+        self.compare = CompareView()
+        self.zoom = ZoomPanel()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.fov, qta.icon("mdi.crop"), "FOV")
+        self.tabs.addTab(self.inspector, qta.icon("mdi.layers-outline"), "Alignment")
+        self.tabs.addTab(self.training, qta.icon("mdi.chart-bell-curve-cumulative"), "Training")
+        self.tabs.addTab(self.compare, qta.icon("mdi.compare"), "Compare")
+        self.tabs.addTab(self.zoom, qta.icon("mdi.magnify-plus-outline"), "Zoom")
+        self.setCentralWidget(self.tabs)
+        self.device_label = QLabel()
+        self.memory_label = QLabel()
+        self.job_label = QLabel()
+        self.statusBar().addWidget(self.job_label, 1)
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.statusBar().addPermanentWidget(self.memory_label)
+        self._memory_timer = QTimer(self)
+        self._memory_timer.timeout.connect(self._update_status)
+        self._memory_timer.start(2000)
+        self._build_menus()
+        # jobs: one runner per kind so a training run does not block browsing
+        self.scan_job = JobRunner(self)
+        self.preview_job = JobRunner(self)
+        self.align_job = JobRunner(self)
+        self.train_job = JobRunner(self)
+        self.zoom_job = JobRunner(self)
+        self.eval_job = JobRunner(self)
+        for job in (self.scan_job, self.preview_job, self.align_job, self.train_job, self.zoom_job, self.eval_job):
+            job.failed.connect(self.show_error)
+        self.scan_job.event.connect(self._scan_event)
+        self.scan_job.finished.connect(self._scan_done)
+        self.preview_job.event.connect(self._preview_event)
+        self.align_job.event.connect(self._align_event)
+        self.align_job.finished.connect(lambda: self._align_finished())
+        self.train_job.event.connect(self.training.on_event)
+        self.train_job.finished.connect(self._train_finished)
+        self.zoom_job.event.connect(self._zoom_event)
+        self.zoom_job.finished.connect(self._zoom_finished)
+        self.eval_job.event.connect(self._eval_event)
+        self.browser.sequence_selected.connect(self.open_sequence)
+        self.browser.shot_selected.connect(self._shot_selected)
+        self.inspector.realign_requested.connect(self.realign)
+        self.inspector.cancel.clicked.connect(self.align_job.cancel)
+        self.training.start_requested.connect(self.start_training)
+        self.training.resume_requested.connect(self.resume_training)
+        self.training.stop_requested.connect(self.train_job.cancel)
+        self.zoom.run_requested.connect(self.run_zoom_queue)
+        self.zoom.cancel_requested.connect(self.zoom_job.cancel)
+        self.zoom.save_requested.connect(self.save_zoom_result)
+        self.zoom.model.setText(self.settings.last_model)
+        self.index: DatasetIndex | None = None
+        self._pending_index: DatasetIndex | None = None
+        self.sequence: Sequence | None = None
+        self.last_error: str | None = None
+        self.zoom_results: list[dict] = []
+        self.errors_shown: list[str] = []
+        self._restore_layout()
+        self._update_status()
+        self._refresh_runs()
+
+    # ---------------------------------------------------------------- menus, settings, status
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        open_raw = QAction(qta.icon("mdi.file-image"), "&Open RAW files…", self)
+        open_raw.triggered.connect(self._open_raw_dialog)
+        open_ds = QAction(qta.icon("mdi.folder-open"), "Open &dataset…", self)
+        open_ds.triggered.connect(self._open_dataset_dialog)
+        self.recent_menu = file_menu.addMenu("Recent datasets")
+        quit_action = QAction("&Quit", self)
+        quit_action.triggered.connect(self.close)
+        file_menu.addActions([open_raw, open_ds])
+        file_menu.addSeparator()
+        file_menu.addAction(quit_action)
+        tools = self.menuBar().addMenu("&Tools")
+        evaluate = QAction(qta.icon("mdi.table"), "&Evaluate dataset (bicubic vs ours)", self)
+        evaluate.triggered.connect(self.evaluate_dataset)
+        prefs = QAction(qta.icon("mdi.cog"), "&Preferences…", self)
+        prefs.triggered.connect(self.preferences)
+        tools.addActions([evaluate, prefs])
+        help_menu = self.menuBar().addMenu("&Help")
+        about = QAction("&About ZoomStudio", self)
+        about.triggered.connect(self.about)
+        help_menu.addAction(about)
+        self._fill_recent()
+
+    def _fill_recent(self) -> None:
+        self.recent_menu.clear()
+        for path in self.settings.recent_datasets:
+            act = self.recent_menu.addAction(path)
+            act.triggered.connect(lambda _=False, p=path: self.open_dataset(p))
+
+    def _restore_layout(self) -> None:
+        if self.settings.window_geometry:
+            self.restoreGeometry(QByteArray.fromHex(self.settings.window_geometry.encode()))
+        if self.settings.window_state:
+            self.restoreState(QByteArray.fromHex(self.settings.window_state.encode()))
+
+    def save_settings(self) -> None:
+        self.settings.window_geometry = bytes(self.saveGeometry().toHex()).decode()
+        self.settings.window_state = bytes(self.saveState().toHex()).decode()
+        self.settings.last_model = self.zoom.model.text()
+        self.settings.save()
+
+    def _update_status(self) -> None:
+        from ..core.train.loop import pick_device
+
+        try:
+            dev = str(pick_device(self.settings.device))
+        except ValueError as exc:
+            dev = f"{self.settings.device} ({exc})"
+        self.device_label.setText(f"Device: {dev}")
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        self.memory_label.setText(f"Memory peak: {rss:.0f} MB")
+
+    def show_error(self, message: str, details: str = "") -> None:
+        """A non-blocking error dialog (message + expandable details); the app keeps working."""
+        self.last_error = message
+        self.errors_shown.append(message)
+        box = QMessageBox(QMessageBox.Warning, "ZoomStudio", message, QMessageBox.Ok, self)
+        if details:
+            box.setDetailedText(details)
+        box.setAttribute(Qt.WA_DeleteOnClose)
+        box.setModal(False)
+        box.show()
+        self.job_label.setText(message)
+
+    def about(self) -> None:
+        QMessageBox.about(self, "About ZoomStudio",
+                          f"ZoomStudio {__version__}\nLearned digital zoom from camera RAW files, after "
+                          "\"Zoom to Learn, Learn to Zoom\" (Zhang et al., CVPR 2019).")
+
+    def preferences(self) -> None:
+        dlg = PreferencesDialog(self.settings, self)
+        if dlg.exec() == QDialog.Accepted:
+            dlg.apply()
+            self.settings.save()
+            self._update_status()
+
+    # ---------------------------------------------------------------- datasets and sequences
+    def _open_dataset_dialog(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open an SR-RAW root")
+        if path:
+            self.open_dataset(path)
+
+    def open_dataset(self, path: str | Path) -> None:
+        if self.scan_job.running:
+            return
+        self._pending_index = DatasetIndex(root=Path(path))
+        self.job_label.setText(f"Reading {path}…")
+        self.scan_job.start(lambda token, p=path: iter_scan(p, token))
+
+    def _scan_event(self, ev) -> None:
+        if isinstance(ev, Sequence):
+            self._pending_index.sequences.append(ev)
+        elif isinstance(ev, Problem):
+            self._pending_index.problems.append(ev)
+        elif isinstance(ev, Progress):
+            self.job_label.setText(ev.message)
+
+    def _scan_done(self) -> None:
+        index = self._pending_index
+        if index is None:
+            return
+        self.index = index
+        self.browser.set_index(index)
+        self.settings.add_recent(str(index.root))
+        self._fill_recent()
+        self.training.data_root.setText(str(index.root))
+        self.job_label.setText(f"{index.root}: {len(index.sequences)} sequences, {len(index.problems)} problems")
+        usable = [s for s in index.sequences if s.usable]
+        if usable:
+            self.browser.select_sequence(usable[0].name)
+
+    def open_sequence(self, sequence: Sequence) -> None:
+        if not sequence.usable:
+            self.show_error(f"{sequence.path}: {sequence.problems[-1] if sequence.problems else 'not usable'}")
+            return
+        self.sequence = sequence
+        if self.preview_job.running:
+            self.preview_job.cancel()
+            self.preview_job.wait()
+        self.job_label.setText(f"Loading {sequence.name}…")
+        self.preview_job.start(lambda token, s=sequence: _preview_events(s))
+
+    def _preview_event(self, ev) -> None:
+        if not isinstance(ev, Result) or self.sequence is None or ev.item != self.sequence.name:
+            return
+        v = ev.values
+        self.fov.show_sequence(self.sequence, v["previews"], v["wide"])
+        self.inspector.set_data(v["previews"], v["matrices"], v["full_hw"], v["frames"])
+        self.job_label.setText(f"{self.sequence.name}: {len(v['previews'])} shots")
+
+    def _shot_selected(self, sequence: Sequence, shot) -> None:
+        if self.sequence is None or sequence.name != self.sequence.name:
+            self.open_sequence(sequence)
+            return
+        self.fov.show_shot(shot)
+        self.inspector.show_key(shot.key)
+
+    def realign(self, motion: str, iterations: int) -> None:
+        if self.sequence is None or self.align_job.running:
+            return
+        from ..core.geometry.ecc import EccConfig
+        from ..core.geometry.sequence_align import align_sequence
+
+        cfg = EccConfig(motion=motion, iterations=iterations)
+        seq = self.sequence
+        self.inspector.realign.setEnabled(False)
+        self.inspector.cancel.setEnabled(True)
+        self.inspector.progress.setVisible(True)
+        self.align_job.start(lambda token: align_sequence(seq, cfg, cancel=token))
+
+    def _align_event(self, ev) -> None:
+        if isinstance(ev, Progress):
+            self.inspector.progress.setMaximum(ev.total)
+            self.inspector.progress.setValue(ev.done)
+            self.job_label.setText(ev.message)
+        elif isinstance(ev, Problem):
+            self.job_label.setText(str(ev))
+        elif isinstance(ev, Result):
+            frames = {f["key"]: f for f in ev.values["frames"]}
+            matrices = {k: np.array(f["matrix"]) for k, f in frames.items()}
+            self.inspector.set_data(self.inspector.previews, matrices, tuple(ev.values["full_size"]), frames)
+            self.browser.refresh_status(ev.item)
+            self.job_label.setText(f"{ev.item}: wrote tform.txt and wb.txt")
+        elif isinstance(ev, Cancelled):
+            self.job_label.setText(ev.message)
+
+    def _align_finished(self) -> None:
+        self.inspector.realign.setEnabled(True)
+        self.inspector.cancel.setEnabled(False)
+        self.inspector.progress.setVisible(False)
+
+    # ---------------------------------------------------------------- training
+    def start_training(self, config) -> None:
+        if self.train_job.running:
+            self.show_error("A training run is already running; stop it first.")
+            return
+        from ..core.train import train
+
+        if self.settings.runs_dir:
+            import dataclasses
+
+            config = dataclasses.replace(config, runs_dir=self.settings.runs_dir)
+        self.training.set_running(True)
+        self.train_job.start(lambda token, c=config: train(c, cancel=token))
+
+    def resume_training(self, run_dir: str) -> None:
+        if self.train_job.running:
+            return
+        from ..core.train import train
+
+        self.training.clear_plots()
+        self.training.set_running(True)
+        self.train_job.start(lambda token, r=run_dir: train(None, resume=r, cancel=token))
+
+    def _train_finished(self) -> None:
+        self.training.set_running(False)
+        self._refresh_runs()
+
+    def _refresh_runs(self) -> None:
+        from ..core.train import list_runs
+
+        self.training.set_runs(list_runs(self.settings.runs_dir or "runs"))
+
+    # ---------------------------------------------------------------- zoom (drag and drop)
+    def dragEnterEvent(self, event) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        event.acceptProposedAction()
+        self.add_raw_files(paths)
+
+    def _open_raw_dialog(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, "Open RAW files")
+        self.add_raw_files([Path(f) for f in files])
+
+    def add_raw_files(self, paths: list[Path]) -> None:
+        """Queue readable RAWs (folders are searched); unreadable ones get a message naming the reason."""
+        from ..cli.zoom import collect_raws
+        from ..core.raw import quick_check
+
+        files, missing = collect_raws(paths)
+        good, bad = [], list(missing)
+        for f in files:
+            reason = "no such file" if not f.exists() else quick_check(f)
+            if reason is None:
+                good.append(f)
+            else:
+                bad.append(f"{f}: {reason}")
+        if bad:
+            self.show_error("Some dropped files cannot be zoomed:\n" + "\n".join(bad))
+        if good:
+            self.zoom.add_files(good)
+            self.tabs.setCurrentWidget(self.zoom)
+            self.run_zoom_queue()
+
+    def run_zoom_queue(self) -> None:
+        if self.zoom_job.running or not self.zoom.queued():
+            return
+        from ..core.infer import ZoomOptions
+        from ..core.nets import load_net
+        from ..core.resources import default_model_path
+
+        scale = int(self.zoom.scale.currentText())
+        model = Path(self.zoom.model.text()) if self.zoom.model.text() else default_model_path(scale)
+        try:
+            net, _ = load_net(model)
+        except Exception as exc:
+            self.show_error(f"{model}: cannot load the model ({exc})")
+            return
+        if net.config.zoom != scale:
+            self.show_error(f"{model}: a {net.config.zoom}X model cannot zoom {scale}X")
+            return
+        files = self.zoom.queued()
+        opts = ZoomOptions(roi=self.zoom.region(), tile=self.settings.tile or None,
+                           memory_mb=self.settings.memory_mb, device="cpu")
+        self.zoom.run.setEnabled(False)
+        self.zoom.cancel.setEnabled(True)
+        self.zoom_results = []
+        self.zoom_job.start(lambda token: _zoom_events(files, net, opts, model.name, token))
+
+    def _zoom_event(self, ev) -> None:
+        if isinstance(ev, Progress):
+            self.zoom.progress.setMaximum(max(1, ev.total))
+            self.zoom.progress.setValue(ev.done)
+            self.zoom.status.setText(ev.message)
+        elif isinstance(ev, Problem):
+            self.show_error(str(ev))
+            self.zoom.pop()
+        elif isinstance(ev, Result):
+            self.zoom_results.append(ev.values | {"path": ev.item})
+            self.zoom.pop()
+            self.compare.set_images({"bicubic": ev.values["bicubic"], "ours": ev.values["image"]})
+            self.tabs.setCurrentWidget(self.compare)
+            self.zoom.save.setEnabled(True)
+            self.zoom.status.setText(f"{Path(ev.item).name}: zoomed in {ev.values['seconds']:.1f} s")
+
+    def _zoom_finished(self) -> None:
+        self.zoom.run.setEnabled(True)
+        self.zoom.cancel.setEnabled(False)
+
+    def save_zoom_result(self, fmt: str, path: str | None = None) -> Path | None:
+        from ..core.infer import FORMATS, write_image
+
+        if not self.zoom_results:
+            return None
+        r = self.zoom_results[-1]
+        src = Path(r["path"])
+        if path is None:
+            default = str(src.with_name(f"{src.stem}_zoom{r['scale']}x{FORMATS[fmt]}"))
+            path, _ = QFileDialog.getSaveFileName(self, "Save zoomed image", default)
+            if not path:
+                return None
+        x, y, w, h = r["roi"]
+        desc = f"ZoomStudio {r['scale']}X zoom of {src.name} region {x},{y},{w},{h} with model {r['model']}"
+        try:
+            out = write_image(path, r["image"], fmt, exif=r["exif"], description=desc)
+        except (OSError, ValueError) as exc:
+            self.show_error(f"{path}: cannot save ({exc})")
+            return None
+        self.zoom.status.setText(f"saved {out}")
+        return out
+
+    # ---------------------------------------------------------------- evaluation
+    def evaluate_dataset(self, model: str | None = None) -> None:
+        if self.index is None or self.eval_job.running:
+            return
+        from ..core.metrics import EvalProtocol, Method, evaluate
+
+        model = model or self.zoom.model.text() or None
+        methods = [Method("bicubic", "bicubic"), Method("ours", "raw", model)]
+        protocol = EvalProtocol(lpips_net=self.settings.lpips_net)
+        root = self.index.root
+        self.job_label.setText("Evaluating…")
+        self.eval_job.start(lambda token: evaluate(root, 4, methods, protocol, cancel=token, max_pairs=8))
+
+    def _eval_event(self, ev) -> None:
+        if isinstance(ev, Progress):
+            self.job_label.setText(ev.message)
+        elif isinstance(ev, Result):
+            self.compare.set_metrics(ev.values)
+            self.tabs.setCurrentWidget(self.compare)
+            self.job_label.setText(f"evaluated {ev.values['pairs']} pairs")
+
+    # ---------------------------------------------------------------- closing
+    def closeEvent(self, event) -> None:
+        if self.train_job.running:
+            answer = QMessageBox.question(self, "ZoomStudio", "A training run is in progress. Stop it (a checkpoint "
+                                                              "is saved) and quit?")
+            if answer != QMessageBox.Yes:
+                event.ignore()
+                return
+        self.shutdown()
+        event.accept()
+
+    def shutdown(self) -> None:
+        """Cancel every job, wait for them (training saves its checkpoint), save settings."""
+        for job in (self.train_job, self.zoom_job, self.align_job, self.preview_job, self.scan_job, self.eval_job):
+            job.cancel()
+        for job in (self.train_job, self.zoom_job, self.align_job, self.preview_job, self.scan_job, self.eval_job):
+            job.wait(120000)
+        self.save_settings()
+
+
+class PreferencesDialog(QDialog):
+    def __init__(self, settings: Settings, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Preferences")
+        self.settings = settings
+        self.device = QComboBox()
+        import torch
+
+        self.device.addItems(["auto", "cpu"] + [f"cuda:{i}" for i in range(torch.cuda.device_count())])
+        self.device.setCurrentText(settings.device)
+        self.tile = QSpinBox()
+        self.tile.setRange(0, 4096)
+        self.tile.setSpecialValueText("from memory budget")
+        self.tile.setValue(settings.tile)
+        self.memory = QSpinBox()
+        self.memory.setRange(64, 65536)
+        self.memory.setValue(settings.memory_mb)
+        self.lpips = QComboBox()
+        self.lpips.addItems(["alex", "vgg"])
+        self.lpips.setCurrentText(settings.lpips_net)
+        self.runs_dir = QLineEdit(settings.runs_dir)
+        self.output_dir = QLineEdit(settings.output_dir)
+        form = QFormLayout(self)
+        form.addRow("Device", self.device)
+        form.addRow("Tile size", self.tile)
+        form.addRow("Memory budget (MB)", self.memory)
+        form.addRow("LPIPS network", self.lpips)
+        form.addRow("Runs folder", self.runs_dir)
+        form.addRow("Output folder", self.output_dir)
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        form.addRow(buttons)
+
+    def apply(self) -> None:
+        s = self.settings
+        s.device = self.device.currentText()
+        s.tile = self.tile.value()
+        s.memory_mb = self.memory.value()
+        s.lpips_net = self.lpips.currentText()
+        s.runs_dir = self.runs_dir.text()
+        s.output_dir = self.output_dir.text()
+
+
+# ---------------------------------------------------------------- job generators (run in worker threads)
+def _preview_events(sequence: Sequence):
+    """FOV previews, the widest shot, tform matrices and align.json of a sequence, as one Result."""
+    from ..core.geometry.files import AlignmentFileError, read_tform
+    from ..core.geometry.sequence_align import fov_previews, load_rgb_preview
+
+    previews, full_hw = fov_previews(sequence, side=768)
+    widest = sequence.shots[-1]
+    reduction = max([r for r in (1, 2, 4, 8) if max(full_hw) / r >= 768] or [1])
+    wide = load_rgb_preview(widest, reduction if widest.jpg_path is not None else 1)
+    matrices, frames = {}, {}
+    if sequence.has_tform:
+        try:
+            t = read_tform(sequence.tform_path)
+            matrices = {k: t.matrix3(k) for k in t.matrices}
+        except AlignmentFileError as exc:
+            yield Problem(str(sequence.tform_path), str(exc))
+    report = sequence.path / "align.json"
+    if report.exists():
+        try:
+            frames = {f["key"]: f for f in json.loads(report.read_text())["frames"]}
+        except (OSError, ValueError, KeyError):
+            frames = {}
+    yield Result(sequence.name, {"previews": previews, "wide": wide, "matrices": matrices, "full_hw": full_hw,
+                                 "frames": frames})
+
+
+def _zoom_events(files, net, opts, model_name, token):
+    """Zoom each file; per-file errors become Problems and the others still run."""
+    import cv2
+
+    from ..core.infer import zoom_raw
+    from ..core.raw import RawReadError
+
+    for i, path in enumerate(files):
+        if token.cancelled:
+            yield Cancelled("zoom cancelled")
+            return
+        try:
+            for ev in zoom_raw(path, net, opts, model_name=model_name, cancel=token):
+                if isinstance(ev, Progress):
+                    yield Progress(i * 3 + ev.done, 3 * len(files), ev.message)
+                elif isinstance(ev, Result):
+                    img = ev.values["image"]
+                    from ..core.raw import read_raw
+
+                    raw = read_raw(path)
+                    x, y, w, h = ev.values["roi"]
+                    p = raw.packed()[:, y // 2 : (y + h) // 2, x // 2 : (x + w) // 2]
+                    gains = np.array(ev.values["wb_gains"], np.float32)
+                    rgb = np.stack([p[0] * gains[0], 0.5 * (p[1] + p[3]) * gains[1], p[2] * gains[2]], -1)
+                    rgb = np.clip(rgb, 0, 1) ** (1 / 2.2)
+                    bicubic = cv2.resize(rgb, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_CUBIC)
+                    yield Result(str(path), ev.values | {"bicubic": np.clip(bicubic, 0, 1)})
+                else:
+                    yield ev
+        except (RawReadError, ValueError, OSError) as exc:
+            reason = exc.reason if isinstance(exc, RawReadError) else str(exc)
+            yield Problem(str(path), reason)

@@ -1,0 +1,247 @@
+"""Training panel: config form, Start / Stop / Resume, live plots, previews and past runs."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pyqtgraph as pg
+import qtawesome as qta
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.train import TrainConfig
+from ..core.train.events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
+from .panes import ImagePane
+
+
+class TrainingPanel(QWidget):
+    """Emits ``start_requested(config)`` / ``resume_requested(run_dir)`` / ``stop_requested``; the main
+    window runs the job and feeds events back through :meth:`on_event`."""
+
+    start_requested = Signal(object)
+    resume_requested = Signal(str)
+    stop_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.data_root = QLineEdit()
+        self.zoom = QComboBox()
+        self.zoom.addItems(["4", "8", "2"])
+        self.rgb_weight = _dspin(1.0, 0, 100)
+        self.vgg_weight = _dspin(1.0, 0, 100)
+        self.l1_weight = _dspin(0.0, 0, 100)
+        self.patch_n = QSpinBox()
+        self.patch_n.setRange(1, 32)
+        self.patch_n.setValue(10)
+        self.w_spatial = _dspin(0.1, 0, 10, 0.05)
+        self.lr = QLineEdit("1e-4")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 10_000_000)
+        self.steps.setValue(100000)
+        self.batch = QSpinBox()
+        self.batch.setRange(1, 256)
+        self.patch = QSpinBox()
+        self.patch.setRange(16, 2048)
+        self.patch.setSingleStep(16)
+        self.patch.setValue(512)
+        self.device = QComboBox()
+        self.device.addItems(["auto", "cpu", "cuda"])
+        self.split_seed = QSpinBox()
+        self.split_seed.setRange(0, 1_000_000)
+        self.width_net = QSpinBox()
+        self.width_net.setRange(4, 256)
+        self.width_net.setValue(64)
+        self.blocks = QSpinBox()
+        self.blocks.setRange(1, 64)
+        self.blocks.setValue(16)
+        form = QFormLayout()
+        form.addRow("Data root", self.data_root)
+        form.addRow("Zoom", self.zoom)
+        form.addRow("CoBi RGB weight", self.rgb_weight)
+        form.addRow("CoBi VGG weight (λ)", self.vgg_weight)
+        form.addRow("L1 weight", self.l1_weight)
+        form.addRow("RGB patch n", self.patch_n)
+        form.addRow("w_spatial", self.w_spatial)
+        form.addRow("Learning rate", self.lr)
+        form.addRow("Steps", self.steps)
+        form.addRow("Batch", self.batch)
+        form.addRow("Patch (target px)", self.patch)
+        form.addRow("Net width / blocks", _row(self.width_net, self.blocks))
+        form.addRow("Device", self.device)
+        form.addRow("Split seed", self.split_seed)
+        self.start = QPushButton(qta.icon("mdi.play"), "Start")
+        self.stop = QPushButton(qta.icon("mdi.stop"), "Stop")
+        self.resume = QPushButton(qta.icon("mdi.restart"), "Resume selected")
+        self.stop.setEnabled(False)
+        self.status = QLabel("Idle")
+        self.runs = QListWidget()
+        left = QVBoxLayout()
+        left.addLayout(form)
+        left.addWidget(_row(self.start, self.stop, self.resume))
+        left.addWidget(self.status)
+        left.addWidget(QLabel("Past runs"))
+        left.addWidget(self.runs, 1)
+        self.loss_plot = pg.PlotWidget(title="CoBi losses")
+        self.loss_plot.addLegend()
+        self.loss_plot.setLabel("bottom", "step")
+        self.val_plot = pg.PlotWidget(title="Validation")
+        self.val_plot.addLegend()
+        self.val_plot.setLabel("bottom", "step")
+        self.curves = {}
+        self.series: dict[str, tuple[list, list]] = {}
+        self.previews = [ImagePane("input"), ImagePane("output"), ImagePane("target")]
+        prev = QHBoxLayout()
+        for p in self.previews:
+            prev.addWidget(p)
+        right = QVBoxLayout()
+        right.addWidget(self.loss_plot, 2)
+        right.addWidget(self.val_plot, 1)
+        right.addLayout(prev, 2)
+        lay = QHBoxLayout(self)
+        lay.addLayout(left, 1)
+        lay.addLayout(right, 3)
+        self.start.clicked.connect(self._start)
+        self.stop.clicked.connect(self.stop_requested)
+        self.resume.clicked.connect(self._resume)
+        self.base_config = TrainConfig()
+
+    def config(self) -> TrainConfig:
+        """The form as a TrainConfig (on top of ``base_config``)."""
+        b = self.base_config
+        zoom = int(self.zoom.currentText())
+        return dataclasses.replace(
+            b,
+            device=self.device.currentText(),
+            steps=self.steps.value(),
+            batch_size=self.batch.value(),
+            data=dataclasses.replace(b.data, root=self.data_root.text(), zoom=zoom, patch=self.patch.value(),
+                                     split_seed=self.split_seed.value()),
+            net=dataclasses.replace(b.net, zoom=zoom, width=self.width_net.value(), blocks=self.blocks.value()),
+            loss=dataclasses.replace(b.loss, rgb_weight=self.rgb_weight.value(), vgg_weight=self.vgg_weight.value(),
+                                     l1_weight=self.l1_weight.value(), patch=self.patch_n.value(),
+                                     w_spatial=self.w_spatial.value()),
+            optim=dataclasses.replace(b.optim, lr=float(self.lr.text())),
+        )
+
+    def set_config(self, cfg: TrainConfig) -> None:
+        self.base_config = cfg
+        self.data_root.setText(cfg.data.root)
+        self.zoom.setCurrentText(str(cfg.data.zoom))
+        self.rgb_weight.setValue(cfg.loss.rgb_weight)
+        self.vgg_weight.setValue(cfg.loss.vgg_weight)
+        self.l1_weight.setValue(cfg.loss.l1_weight)
+        self.patch_n.setValue(cfg.loss.patch)
+        self.w_spatial.setValue(cfg.loss.w_spatial)
+        self.lr.setText(f"{cfg.optim.lr:g}")
+        self.steps.setValue(cfg.steps)
+        self.batch.setValue(cfg.batch_size)
+        self.patch.setValue(cfg.data.patch)
+        self.width_net.setValue(cfg.net.width)
+        self.blocks.setValue(cfg.net.blocks)
+        self.device.setCurrentText(cfg.device)
+        self.split_seed.setValue(cfg.data.split_seed)
+
+    def set_runs(self, runs: list[dict]) -> None:
+        self.runs.clear()
+        for r in runs:
+            best = f", best PSNR {r['best_psnr']:.2f}" if r["best_psnr"] is not None else ""
+            item = QListWidgetItem(qta.icon("mdi.chart-line"), f"{r['name']}: {r['steps']} steps{best}")
+            item.setData(256, r["run"])
+            self.runs.addItem(item)
+
+    def _start(self) -> None:
+        try:
+            cfg = self.config()
+        except ValueError as exc:
+            self.status.setText(f"Invalid settings: {exc}")
+            return
+        self.clear_plots()
+        self.start_requested.emit(cfg)
+
+    def _resume(self) -> None:
+        item = self.runs.currentItem()
+        if item is not None:
+            self.resume_requested.emit(item.data(256))
+
+    def set_running(self, running: bool) -> None:
+        self.start.setEnabled(not running)
+        self.resume.setEnabled(not running)
+        self.stop.setEnabled(running)
+
+    def clear_plots(self) -> None:
+        self.loss_plot.clear()
+        self.val_plot.clear()
+        self.curves.clear()
+        self.series.clear()
+
+    def _add_point(self, plot: pg.PlotWidget, name: str, x: float, y: float) -> None:
+        colours = {"total": "#f5f7fa", "cobi_rgb": "#e5484d", "cobi_vgg": "#3e63dd", "l1": "#46a758",
+                   "psnr": "#f5a524", "ssim": "#12a594", "lpips": "#8e4ec6"}
+        if name not in self.curves:
+            self.curves[name] = plot.plot([], [], pen=pg.mkPen(colours.get(name, "#ffffff"), width=2), name=name)
+            self.series[name] = ([], [])
+        xs, ys = self.series[name]
+        xs.append(x)
+        ys.append(y)
+        self.curves[name].setData(np.array(xs), np.array(ys))
+
+    def point_count(self, name: str) -> int:
+        return len(self.series.get(name, ([], []))[0])
+
+    def on_event(self, ev) -> None:
+        if isinstance(ev, RunStarted):
+            self.status.setText(f"Running on {ev.device}: {ev.run_dir}")
+        elif isinstance(ev, StepDone):
+            self._add_point(self.loss_plot, "total", ev.step, ev.loss)
+            for k, v in ev.terms.items():
+                self._add_point(self.loss_plot, k, ev.step, v)
+            self.status.setText(f"step {ev.step}/{ev.total}  loss {ev.loss:.4f}  {ev.steps_per_s:.2f} it/s  "
+                                f"ETA {ev.eta_s / 60:.1f} min")
+        elif isinstance(ev, ValidationDone):
+            for k, v in ev.metrics.items():
+                if isinstance(v, float):
+                    self._add_point(self.val_plot, k, ev.step, v)
+        elif isinstance(ev, PreviewReady):
+            for pane, key in zip(self.previews, ("input", "output", "target")):
+                pane.set_image(ev.images.get(key), f"{key} (step {ev.step})")
+        elif isinstance(ev, CheckpointSaved) and ev.kind != "periodic":
+            self.status.setText(f"step {ev.step}: saved {ev.kind} checkpoint")
+        elif isinstance(ev, RunFinished):
+            extra = f": {ev.message}" if ev.message else ""
+            self.status.setText(f"{ev.reason} at step {ev.step}{extra}")
+
+
+def _dspin(value: float, lo: float, hi: float, step: float = 0.1) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setDecimals(3)
+    s.setSingleStep(step)
+    s.setValue(value)
+    return s
+
+
+def _row(*widgets) -> QWidget:
+    w = QWidget()
+    lay = QHBoxLayout(w)
+    lay.setContentsMargins(0, 0, 0, 0)
+    for x in widgets:
+        lay.addWidget(x)
+    return w
+
+
+__all__ = ["TrainingPanel", "Path"]
