@@ -63,7 +63,7 @@ def test_bad_arguments_give_one_line_errors(tmp_path):
     assert out.returncode == 2 and "no alignable sequence" in out.stderr and "Traceback" not in out.stderr
 
 
-@pytest.mark.parametrize("cmd", ["info", "synth", "align"])
+@pytest.mark.parametrize("cmd", ["info", "synth", "align", "train", "zoom", "eval", "weights", "gui"])
 def test_every_command_documented_in_readme(cmd):
     from pathlib import Path
 

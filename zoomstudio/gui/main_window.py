@@ -553,11 +553,7 @@ def _zoom_events(files, net, opts, model_name, token):
                     yield Progress(i * 3 + ev.done, 3 * len(files), ev.message)
                 elif isinstance(ev, Result):
                     img = ev.values["image"]
-                    from ..core.raw import read_raw
-
-                    raw = read_raw(path)
-                    x, y, w, h = ev.values["roi"]
-                    p = raw.packed()[:, y // 2 : (y + h) // 2, x // 2 : (x + w) // 2]
+                    p = ev.values["packed"]
                     gains = np.array(ev.values["wb_gains"], np.float32)
                     rgb = np.stack([p[0] * gains[0], 0.5 * (p[1] + p[3]) * gains[1], p[2] * gains[2]], -1)
                     rgb = np.clip(rgb, 0, 1) ** (1 / 2.2)

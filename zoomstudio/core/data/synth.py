@@ -4,7 +4,9 @@ Each sequence simulates a zoom lens on a tripod: 5-7 focal lengths between 24
 and 240 mm, small Euclidean hand motion between shots, lens blur, an inverse
 ISP (sRGB -> linear, inverse white balance), an RGGB mosaic, Poisson-Gaussian
 noise by ISO and 14-bit quantisation. Every shot is written as ``0000k.DNG``
-plus a camera-style ``0000k.JPG`` with EXIF, in the SR-RAW layout (00001 is
+plus the camera's ``0000k.JPG`` rendered from that RAW by one fixed ISP
+(demosaic, white balance, gain, ISO-dependent denoising, sRGB tone, mild
+sharpening) with EXIF, in the SR-RAW layout (00001 is
 the longest focal length), and ``truth.json`` records the true motions in the
 tform.txt convention. Output is byte-identical for a given seed.
 """
@@ -265,8 +267,9 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
                         orientation=1, datetime=date)
         write_dng(seq_dir / f"{key}.DNG", counts, "RGGB", black_level=cfg.black_level, white_level=cfg.white_level,
                   as_shot_neutral=1.0 / wb, exif=exif)
-        # Camera JPEG: the camera's own rendering of the same (noise-free) exposure.
-        jpg_rgb = to_uint8(linear_to_srgb(linear / exposure))
+        # Camera JPEG: the camera's own rendering of this RAW (demosaic, white balance, fixed gain,
+        # denoise by ISO, sRGB tone, mild sharpening), so RAW -> JPEG is one fixed ISP.
+        jpg_rgb = camera_isp(counts, cfg, wb, iso)
         _write_jpeg(seq_dir / f"{key}.JPG", jpg_rgb, exif, cfg.jpeg_quality)
         truth["shots"][key] = {
             "focal_length": f,
@@ -275,6 +278,25 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
             "exposure_time": exposure_time,
         }
     return truth
+
+
+#: the synthetic camera's rendering gain (its "brightness"): exposures of 0.55-0.85 render near 0.4-0.6
+CAMERA_GAIN = 1.0 / 0.7
+
+
+def camera_isp(counts: np.ndarray, cfg: SynthConfig, wb: np.ndarray, iso: int) -> np.ndarray:
+    """The synthetic camera's JPEG rendering of a RGGB mosaic (uint16 counts) -> uint8 RGB (H, W, 3)."""
+    import cv2
+
+    norm = (counts.astype(np.float32) - cfg.black_level) / (cfg.white_level - cfg.black_level)
+    mosaic = np.clip(np.rint(np.clip(norm, 0, 1) * 65535), 0, 65535).astype(np.uint16)
+    rgb = cv2.cvtColor(mosaic, cv2.COLOR_BayerBG2RGB).astype(np.float32) / 65535.0  # OpenCV's name for RGGB
+    rgb *= (wb * CAMERA_GAIN).astype(np.float32)
+    if iso >= 800:  # in-camera noise reduction grows with ISO
+        rgb = cv2.GaussianBlur(rgb, (0, 0), 0.4 + 0.2 * np.log2(iso / 800))
+    srgb = linear_to_srgb(np.clip(rgb, 0, 1))
+    soft = cv2.GaussianBlur(srgb, (0, 0), 1.0)
+    return to_uint8(srgb + 0.3 * (srgb - soft))  # mild unsharp masking
 
 
 def _write_jpeg(path: Path, rgb: np.ndarray, exif: ExifInfo, quality: int) -> None:

@@ -109,6 +109,7 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
     yield Progress(3, 3, f"{path.name}: done")
     yield Result(str(path), {
         "image": rgb,
+        "packed": packed,  # the network input (4, h, w), for side-by-side baselines
         "roi": roi,
         "scale": scale,
         "wb_gains": gains.tolist(),
