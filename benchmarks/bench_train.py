@@ -22,7 +22,7 @@ def data_root() -> Path:
 
     root = Path(__file__).resolve().parent / "out" / "train-data"
     if not (root / "synth.json").exists():
-        list(synthesize(root, SynthConfig(sequences=6, seed=5, size=(1600, 1200))))
+        list(synthesize(root, SynthConfig(sequences=4, seed=5, size=(960, 720))))
         for seq in scan_root(root).sequences:
             list(align_sequence(seq))
     return root
@@ -31,14 +31,16 @@ def data_root() -> Path:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--paper-steps", type=int, default=2, help="the paper config is slow on a CPU")
     args = ap.parse_args()
     root = data_root()
     out = Path(__file__).resolve().parent / "out" / "runs"
-    print("| config | patch (target px) | parameters | steps/s |")
+    print("| config | patch (target px) x batch | parameters | steps/s |")
     print("|---|---|---|---|")
-    for name in ("tiny-cpu", "paper-4x"):
-        cfg = load_config(config_path(name), [f"data.root={root}", f"runs_dir={out}", f"steps={args.steps + 1}",
-                                              "val_every=0", "checkpoint_every=0", "device=cpu"])
+    for name, steps in (("tiny-cpu", args.steps), ("default-4x", args.steps), ("paper-4x", args.paper_steps)):
+        cfg = load_config(config_path(name), [f"data.root={root}", f"runs_dir={out}", f"steps={steps + 1}",
+                                              "val_every=0", "checkpoint_every=0", "device=cpu",
+                                              "data.cache_pairs=64"])
         times = []
         params = 0
         last = None
@@ -51,7 +53,7 @@ def main() -> None:
                     times.append(now - last)
                 last = now
         rate = len(times) / sum(times) if times else float("nan")
-        print(f"| {name} | {cfg.data.patch} | {params / 1e6:.2f} M | {rate:.3f} |")
+        print(f"| {name} | {cfg.data.patch} x {cfg.batch_size} | {params / 1e6:.2f} M | {rate:.3f} |")
 
 
 if __name__ == "__main__":

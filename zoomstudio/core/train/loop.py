@@ -278,7 +278,7 @@ def _run_loop(cfg, run, data, net, model, loss_fn, optimizer, scheduler, state, 
                 y = model(x)
             loss, terms = loss_fn(y.float(), t)
             if not torch.isfinite(loss):
-                msg = (f"loss became {float(loss)} at step {state.step + 1}; stopped. Last good checkpoint: "
+                msg = (f"loss became {loss.item()} at step {state.step + 1}; stopped. Last good checkpoint: "
                        f"{last_good or 'none'}")
                 log_metrics({"step": state.step + 1, "error": msg})
                 yield RunFinished(str(run), state.step, "failed", msg)
