@@ -60,6 +60,8 @@ class CompareView(QWidget):
         lay.addWidget(self.protocol)
         lay.addWidget(self.table)
         self.images: dict[str, np.ndarray] = {}
+        for p in self.panes:  # shown once there is something to compare
+            p.setVisible(False)
         self.split.toggled.connect(self._render)
         self.slider.valueChanged.connect(self._render)
 
