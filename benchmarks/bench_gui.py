@@ -67,6 +67,7 @@ def responsiveness(steps: int) -> tuple[float, int]:
     app = QApplication.instance() or QApplication([])
     w = MainWindow()
     w.show()
+
     cfg = load_config(config_path("tiny-cpu"), [f"data.root={root}", f"runs_dir={root.parent / 'runs'}",
                                                 f"steps={steps}", "val_every=10", "checkpoint_every=10"])
     w.training.set_config(cfg)

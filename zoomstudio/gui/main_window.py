@@ -162,12 +162,16 @@ class MainWindow(QMainWindow):
         self.settings.save()
 
     def _update_status(self) -> None:
-        from ..core.train.loop import pick_device
+        import sys
 
-        try:
-            dev = str(pick_device(self.settings.device))
-        except ValueError as exc:
-            dev = f"{self.settings.device} ({exc})"
+        dev = self.settings.device
+        if "torch" in sys.modules:  # resolve "auto" once a job has loaded torch; never import it for this
+            from ..core.train.loop import pick_device
+
+            try:
+                dev = str(pick_device(self.settings.device))
+            except ValueError as exc:
+                dev = f"{self.settings.device} ({exc})"
         self.device_label.setText(f"Device: {dev}")
         rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         self.memory_label.setText(f"Memory peak: {rss:.0f} MB")
@@ -296,23 +300,19 @@ class MainWindow(QMainWindow):
         if self.train_job.running:
             self.show_error("A training run is already running; stop it first.")
             return
-        from ..core.train import train
-
         if self.settings.runs_dir:
             import dataclasses
 
             config = dataclasses.replace(config, runs_dir=self.settings.runs_dir)
         self.training.set_running(True)
-        self.train_job.start(lambda token, c=config: train(c, cancel=token))
+        self.train_job.start(lambda token, c=config: _train_events(c, None, token))
 
     def resume_training(self, run_dir: str) -> None:
         if self.train_job.running:
             return
-        from ..core.train import train
-
         self.training.clear_plots()
         self.training.set_running(True)
-        self.train_job.start(lambda token, r=run_dir: train(None, resume=r, cancel=token))
+        self.train_job.start(lambda token, r=run_dir: _train_events(None, r, token))
 
     def _train_finished(self) -> None:
         self.training.set_running(False)
@@ -360,27 +360,18 @@ class MainWindow(QMainWindow):
     def run_zoom_queue(self) -> None:
         if self.zoom_job.running or not self.zoom.queued():
             return
-        from ..core.infer import ZoomOptions
-        from ..core.nets import load_net
+        from ..core.infer.zoom import ZoomOptions
         from ..core.resources import default_model_path
 
         scale = int(self.zoom.scale.currentText())
         model = Path(self.zoom.model.text()) if self.zoom.model.text() else default_model_path(scale)
-        try:
-            net, _ = load_net(model)
-        except Exception as exc:
-            self.show_error(f"{model}: cannot load the model ({exc})")
-            return
-        if net.config.zoom != scale:
-            self.show_error(f"{model}: a {net.config.zoom}X model cannot zoom {scale}X")
-            return
         files = self.zoom.queued()
         opts = ZoomOptions(roi=self.zoom.region(), tile=self.settings.tile or None,
                            memory_mb=self.settings.memory_mb, device="cpu")
         self.zoom.run.setEnabled(False)
         self.zoom.cancel.setEnabled(True)
         self.zoom_results = []
-        self.zoom_job.start(lambda token: _zoom_events(files, net, opts, model.name, token))
+        self.zoom_job.start(lambda token: _zoom_events(files, model, scale, opts, token))
 
     def _zoom_event(self, ev) -> None:
         if isinstance(ev, Progress):
@@ -536,12 +527,30 @@ def _preview_events(sequence: Sequence):
                                  "frames": frames})
 
 
-def _zoom_events(files, net, opts, model_name, token):
-    """Zoom each file; per-file errors become Problems and the others still run."""
+def _train_events(config, resume, token):
+    """The training generator, imported and run in the worker thread (torch loads off the GUI thread)."""
+    from ..core.train.loop import train
+
+    yield from train(config, resume=resume, cancel=token)
+
+
+def _zoom_events(files, model, scale, opts, token):
+    """Load the model, then zoom each file; per-file errors become Problems and the others still run."""
     import cv2
 
     from ..core.infer import zoom_raw
+    from ..core.nets import WeightsError, load_net
     from ..core.raw import RawReadError
+
+    try:
+        net, _ = load_net(model)
+    except (WeightsError, OSError) as exc:
+        yield Problem(str(model), f"cannot load the model ({exc})")
+        return
+    if net.config.zoom != scale:
+        yield Problem(str(model), f"a {net.config.zoom}X model cannot zoom {scale}X")
+        return
+    model_name = Path(model).name
 
     for i, path in enumerate(files):
         if token.cancelled:

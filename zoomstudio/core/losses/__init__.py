@@ -1,24 +1,20 @@
 """Losses: CoBi / CX (bounded memory), CoBi on RGB patches and VGG-19 features, pixel losses.
 
-Functions come with ``nn.Module`` twins taking the same argument names.
+Functions come with ``nn.Module`` twins taking the same argument names. Attributes load lazily
+(``LossConfig`` without torch).
 """
 
-from .cobi import CoBiLoss, ContextualLoss, cobi_loss, contextual_loss
-from .zoom_loss import (
-    CoBiRGBLoss,
-    CoBiVGGLoss,
-    L1Loss,
-    LossConfig,
-    ZoomLoss,
-    best_shift,
-    centre_crop,
-    cobi_rgb_loss,
-    cobi_vgg_loss,
-    l1_loss,
-    shift_align,
-)
+import importlib
 
-__all__ = [
-    "CoBiLoss", "CoBiRGBLoss", "CoBiVGGLoss", "ContextualLoss", "L1Loss", "LossConfig", "ZoomLoss", "best_shift",
-    "centre_crop", "cobi_loss", "cobi_rgb_loss", "cobi_vgg_loss", "contextual_loss", "l1_loss", "shift_align",
-]
+_EXPORTS = {"LossConfig": ".config"}
+_EXPORTS.update({n: ".cobi" for n in ("CoBiLoss", "ContextualLoss", "cobi_loss", "contextual_loss")})
+_EXPORTS.update({n: ".zoom_loss" for n in (
+    "CoBiRGBLoss", "CoBiVGGLoss", "L1Loss", "ZoomLoss", "best_shift", "centre_crop", "cobi_rgb_loss",
+    "cobi_vgg_loss", "l1_loss", "shift_align")})
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

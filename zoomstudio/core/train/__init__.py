@@ -1,12 +1,21 @@
-"""Training: typed configs, the event-generating loop, checkpoints."""
+"""Training: typed configs, the event-generating loop, checkpoints.
 
-from .checkpoint import TrainState, load_checkpoint, save_checkpoint
-from .config import DataConfig, OptimConfig, TrainConfig, config_to_dict, load_config, save_config
-from .events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
-from .loop import list_runs, pick_device, read_metrics, train
+Attributes load lazily: configs and events import without torch; the loop and checkpoints need it.
+"""
 
-__all__ = [
-    "CheckpointSaved", "DataConfig", "OptimConfig", "PreviewReady", "RunFinished", "RunStarted", "StepDone",
-    "TrainConfig", "TrainState", "ValidationDone", "config_to_dict", "list_runs", "load_checkpoint",
-    "load_config", "pick_device", "read_metrics", "save_checkpoint", "save_config", "train",
-]
+import importlib
+
+_EXPORTS = {n: ".config" for n in ("DataConfig", "OptimConfig", "TrainConfig", "config_to_dict", "load_config",
+                                   "save_config")}
+_EXPORTS.update({n: ".events" for n in ("CheckpointSaved", "PreviewReady", "RunFinished", "RunStarted", "StepDone",
+                                        "ValidationDone")})
+_EXPORTS.update({n: ".checkpoint" for n in ("TrainState", "load_checkpoint", "save_checkpoint")})
+_EXPORTS.update({n: ".runs" for n in ("list_runs", "read_metrics")})
+_EXPORTS.update({n: ".loop" for n in ("pick_device", "train")})
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,8 +14,8 @@ from typing import Any
 
 import yaml
 
-from ..losses.zoom_loss import LossConfig
-from ..nets.zoomnet import NetConfig
+from ..losses.config import LossConfig
+from ..nets.config import NetConfig
 
 
 @dataclass(frozen=True)

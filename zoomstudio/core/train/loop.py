@@ -30,6 +30,7 @@ from ..events import CancelToken, Problem
 from .checkpoint import TrainState, load_checkpoint, save_checkpoint
 from .config import TrainConfig, config_to_dict, load_config, save_config
 from .events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
+from .runs import list_runs, read_metrics  # noqa: F401  (re-exported)
 
 log = logging.getLogger(__name__)
 
@@ -323,36 +324,6 @@ def _run_loop(cfg, run, data, net, model, loss_fn, optimizer, scheduler, state, 
     finally:
         if world > 1 and torch.distributed.is_initialized():
             torch.distributed.barrier()
-
-
-def read_metrics(run_dir: str | Path) -> list[dict]:
-    """The records of a run's ``metrics.jsonl`` (skipping a torn last line)."""
-    out = []
-    path = Path(run_dir) / "metrics.jsonl"
-    if not path.exists():
-        return out
-    for line in path.read_text().splitlines():
-        try:
-            out.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue
-    return out
-
-
-def list_runs(runs_dir: str | Path) -> list[dict]:
-    """Past runs: folder, name, steps done, best validation PSNR."""
-    out = []
-    root = Path(runs_dir)
-    if not root.is_dir():
-        return out
-    for run in sorted(p for p in root.iterdir() if (p / "config.yaml").exists()):
-        recs = read_metrics(run)
-        steps = max((r.get("step", 0) for r in recs), default=0)
-        vals = [r["val"]["psnr"] for r in recs if "val" in r and "psnr" in r["val"]]
-        out.append({"run": str(run), "name": run.name, "steps": steps,
-                    "best_psnr": max(vals) if vals else None,
-                    "has_checkpoint": (run / "checkpoints" / "last.safetensors").exists()})
-    return out
 
 
 __all__ = ["train", "pick_device", "read_metrics", "list_runs", "packed_preview", "config_to_dict"]

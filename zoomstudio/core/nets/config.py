@@ -1,0 +1,43 @@
+"""The network's typed config (no torch import: the GUI reads configs at start-up)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+NORMS = ("none", "batch", "instance")
+
+
+@dataclass(frozen=True)
+class NetConfig:
+    """Network hyper-parameters; saved with every checkpoint."""
+
+    arch: str = "zoomnet"
+    zoom: int = 4
+    in_channels: int = 4  # 4: packed RAW (R, G1, B, G2); 3: 8-bit RGB ("Ours-png" control)
+    width: int = 64
+    blocks: int = 16
+    up_width: int = 256
+    norm: str = "none"
+    batch_stats_at_inference: bool = False
+    skip: str = "none"  # "none" (the paper) or "isp": learn a residual over a fixed demosaic + gamma base
+
+
+    def __post_init__(self) -> None:
+        if self.zoom not in (1, 2, 4, 8):
+            raise ValueError(f"zoom must be 1, 2, 4 or 8, got {self.zoom}")
+        if self.norm not in NORMS:
+            raise ValueError(f"norm must be one of {NORMS}, got {self.norm!r}")
+        if self.skip not in ("none", "isp"):
+            raise ValueError(f"skip must be 'none' or 'isp', got {self.skip!r}")
+        if self.in_channels not in (3, 4):
+            raise ValueError(f"in_channels must be 4 (packed RAW) or 3 (RGB), got {self.in_channels}")
+        if min(self.width, self.blocks, self.up_width) < 1:
+            raise ValueError("width, blocks and up_width must be positive")
+
+    @property
+    def upscale(self) -> int:
+        """Output pixels per input pixel: 2*zoom for packed RAW, zoom for RGB input."""
+        return 2 * self.zoom if self.in_channels == 4 else self.zoom
+
+    def to_dict(self) -> dict:
+        return asdict(self)
