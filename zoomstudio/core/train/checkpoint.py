@@ -10,7 +10,6 @@ It is also a valid weights file for :func:`zoomstudio.core.nets.load_net`
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,9 +26,8 @@ class TrainState:
 
 def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer,
                     scheduler, state: TrainState, net_config: dict, extra: dict | None = None) -> Path:
-    from safetensors.torch import save_file
+    from ..fileio import save_safetensors
 
-    path = Path(path)
     tensors: dict[str, torch.Tensor] = {}
     for k, v in model.state_dict().items():
         tensors[f"model.{k}"] = v.detach().to("cpu").contiguous()
@@ -50,15 +48,7 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.o
             "scheduler": scheduler.state_dict() if scheduler is not None else None,
         }),
     }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        save_file(tensors, str(tmp), metadata=meta)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    return save_safetensors(path, tensors, meta)
 
 
 def load_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None,

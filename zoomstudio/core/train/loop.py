@@ -2,7 +2,7 @@
 
 ``train(config, cancel=...)`` yields :mod:`.events` as it goes: a run folder
 with ``config.yaml``, ``metrics.jsonl`` and ``checkpoints/`` (``last``,
-periodic ``step_XXXXXXX`` and ``best`` by validation PSNR, all safetensors,
+periodic ``step_0005000``-style and ``best`` by validation PSNR, all safetensors,
 written atomically). Resuming continues exactly: model, Adam, schedule, step,
 epoch position and RNG state are restored and the patch sampling is a pure
 function of (seed, epoch, index). A NaN/inf loss stops the run and keeps the
