@@ -72,13 +72,18 @@ def responsiveness(steps: int) -> tuple[float, int]:
                                                 f"steps={steps}", "val_every=10", "checkpoint_every=10"])
     w.training.set_config(cfg)
     gaps = []
+    steady = []  # gaps after the first training step (torch loaded, pairs built)
     clock = QElapsedTimer()
     clock.start()
     last = [clock.elapsed()]
+    started = [False]
+    w.train_job.event.connect(lambda ev: started.__setitem__(0, started[0] or type(ev).__name__ == "StepDone"))
 
     def tick():
         now = clock.elapsed()
         gaps.append(now - last[0])
+        if started[0]:
+            steady.append(now - last[0])
         last[0] = now
 
     timer = QTimer()
@@ -93,7 +98,7 @@ def responsiveness(steps: int) -> tuple[float, int]:
         time.sleep(0.001)
     timer.stop()
     w.shutdown()
-    return max(gaps[5:]), len(gaps)
+    return max(gaps[5:]), len(gaps), max(steady) if steady else float("nan")
 
 
 def main() -> None:
@@ -101,11 +106,12 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=30)
     args = ap.parse_args()
     cold = [cold_start() for _ in range(3)]
-    worst, ticks = responsiveness(args.steps)
+    worst, ticks, steady = responsiveness(args.steps)
     print("| measurement | result | aim |")
     print("|---|---|---|")
     print(f"| cold start to main window shown (median of 3) | {statistics.median(cold):.2f} s | < 2.5 s |")
     print(f"| longest gap between 10 ms timer ticks while training ({ticks} ticks) | {worst:.0f} ms | < 100 ms |")
+    print(f"| the same after the first training step (torch loaded) | {steady:.0f} ms | < 100 ms |")
 
 
 if __name__ == "__main__":
