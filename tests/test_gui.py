@@ -113,6 +113,19 @@ def test_compare_metrics_table(qtbot, window, aligned_root, tmp_path):
     assert cells == ["bicubic", "bicubic (reported)", "ours", "ours (reported)"]
     assert window.compare.table.item(1, 1).text() == "20.15"
     assert "euclidean" in window.compare.protocol.text()
+    assert list(window.compare.images) == ["bicubic", "ours", "ground truth"]
+    shapes = {img.shape for img in window.compare.images.values()}
+    assert len(shapes) == 1  # the same region, side by side
+
+
+def test_first_launch_builds_and_opens_the_demo_dataset(qtbot, window):
+    from zoomstudio.gui.app import demo_root, start_demo
+
+    start_demo(window)
+    qtbot.waitUntil(lambda: window.index is not None and len(window.index.sequences) == 4, timeout=120000)
+    assert window.index.root == demo_root()
+    assert all(s.has_tform and s.has_wb for s in window.index.sequences)
+    assert window.settings.recent_datasets[0] == str(demo_root())
 
 
 def _drop(window, paths):

@@ -22,7 +22,9 @@ def demo_events(root: Path, token=None):
     from ..core.events import Progress, Result
     from ..core.geometry.sequence_align import align_sequence
 
-    yield from synthesize(root, SynthConfig(sequences=4, seed=2019, size=(640, 480)), cancel=token)
+    for ev in synthesize(root, SynthConfig(sequences=4, seed=2019, size=(640, 480)), cancel=token):
+        if not isinstance(ev, Result):  # the one Result of this job comes after the alignment
+            yield ev
     seqs = scan_root(root).sequences
     for i, seq in enumerate(seqs):
         yield Progress(i, len(seqs), f"aligning demo sequence {seq.name}")

@@ -433,6 +433,8 @@ class MainWindow(QMainWindow):
             self.job_label.setText(ev.message)
         elif isinstance(ev, Result):
             self.compare.set_metrics(ev.values)
+            if ev.values.get("preview"):
+                self.compare.set_images(dict(list(ev.values["preview"].items())[:4]))
             self.tabs.setCurrentWidget(self.compare)
             self.job_label.setText(f"evaluated {ev.values['pairs']} pairs")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import traceback
 from typing import Callable, Iterator
 
-from PySide6.QtCore import QObject, QThread, Signal
+from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from ..core.events import CancelToken
 
@@ -64,7 +64,9 @@ class JobRunner(QObject):
         self._thread.started.connect(self._worker.run)
         self._worker.event.connect(self.event)
         self._worker.failed.connect(self.failed)
-        self._worker.done.connect(self._thread.quit)
+        # Direct: QThread.quit is thread-safe, and a queued call would need the GUI event loop,
+        # which is blocked while shutdown() waits for this thread.
+        self._worker.done.connect(self._thread.quit, Qt.DirectConnection)
         self._thread.finished.connect(self._cleanup)
         self._thread.start()
 

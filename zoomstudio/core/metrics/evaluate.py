@@ -188,6 +188,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
     else:
         lpips_reason = "disabled"
     per_pair = []
+    preview: dict[str, np.ndarray] = {}  # the first pair as each method saw it, for side-by-side views
     for i, spec in enumerate(specs):
         if cancel is not None and cancel.cancelled:
             yield Cancelled("evaluation cancelled")
@@ -206,6 +207,9 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
             except Exception as exc:
                 yield Problem(f"{spec.name} [{m.name}]", str(exc))
                 continue
+            if not per_pair and len(preview) < 3:
+                preview[m.name] = _small(out)
+                preview.setdefault("ground truth", _small(tgt))
             a, b = (to_luma(out), to_luma(tgt)) if protocol.space == "y" else (out, tgt)
             ta = torch.from_numpy(a.transpose(2, 0, 1).copy())[None]
             tb = torch.from_numpy(b.transpose(2, 0, 1).copy())[None]
@@ -240,5 +244,18 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
         "pairs": len(per_pair),
         "methods": summary,
         "per_pair": per_pair,
+        "preview": {k: preview[k] for k in [*(m.name for m in methods if m.name in preview), "ground truth"]
+                    if k in preview},
         "seconds": time.perf_counter() - t0,
     })
+
+
+def _small(img: np.ndarray, side: int = 640) -> np.ndarray:
+    """A display copy (uint8, long side at most ``side``) of an RGB float image."""
+    import cv2
+
+    h, w = img.shape[:2]
+    s = min(1.0, side / max(h, w))
+    if s < 1:
+        img = cv2.resize(img, (max(1, int(w * s)), max(1, int(h * s))), interpolation=cv2.INTER_AREA)
+    return np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
