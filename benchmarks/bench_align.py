@@ -53,7 +53,7 @@ def main() -> None:
         true_m = np.vstack([truth["shots"][frame["key"]]["motion"], [0, 0, 1]])
         est.append(corner_error(np.array(frame["matrix"]), true_m, w, h))
         written.append(corner_error(tform.matrix3(frame["key"]), true_m, w, h))
-    print(f"| sequence | frames | wall time (s) | mean corner error, estimate (px) | max | mean, as written (%.4f) (px) |")
+    print("| sequence | frames | wall time (s) | mean corner error, estimate (px) | max | mean, as written (%.4f) (px) |")
     print("|---|---|---|---|---|---|")
     print(f"| {w}x{h} ({w * h / 1e6:.1f} MP), {args.motion} | {len(report['frames'])} | {wall:.2f} | "
           f"{np.mean(est):.3f} | {np.max(est):.3f} | {np.mean(written):.3f} |")

@@ -46,7 +46,6 @@ def cold_start() -> float:
 
 
 def responsiveness(steps: int) -> tuple[float, int]:
-    import dataclasses
     from pathlib import Path
 
     from PySide6.QtCore import QElapsedTimer, QTimer

@@ -59,7 +59,7 @@ def main() -> None:
         rows[mode] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
             "error": (out.stderr.strip().splitlines() or ["killed"])[-1]}
     t, u = rows["tiled"], rows["untiled"]
-    print(f"| variant | time (s) | peak memory (MB) | output |")
+    print("| variant | time (s) | peak memory (MB) | output |")
     print("|---|---|---|---|")
     for name, r in (("tiled (budget %d MB)" % args.memory, t), ("untiled forward", u)):
         if "error" in r:

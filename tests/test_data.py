@@ -2,7 +2,6 @@
 
 import hashlib
 import json
-import shutil
 
 import numpy as np
 import pytest
@@ -20,7 +19,7 @@ from zoomstudio.core.data import (
     split_sequences,
 )
 from zoomstudio.core.data.synth import SynthConfig, synthesize
-from zoomstudio.core.events import CancelToken, Cancelled, Result
+from zoomstudio.core.events import CancelToken, Cancelled
 from zoomstudio.core.raw import pack_bayer, read_jpeg_exif, read_raw, unpack_bayer
 
 

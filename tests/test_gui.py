@@ -1,10 +1,7 @@
 """The desktop app, driven by pytest-qt on the offscreen platform."""
 
 import json
-import os
-import time
 
-import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 
-from zoomstudio.core.events import CancelToken, Cancelled, Result
+from zoomstudio.core.events import CancelToken, Result
 from zoomstudio.core.infer import TilePlan, ZoomOptions, centre_roi, plan_tiles, read_image, write_image, zoom_raw, zoom_tensor
 from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
 from zoomstudio.core.raw import ExifInfo, RawReadError

@@ -38,7 +38,6 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtWidgets import QApplication
 
     from .main_window import MainWindow
-    from .worker import JobRunner
 
     argv = list(sys.argv if argv is None else argv)
     app = QApplication.instance() or QApplication(argv[:1])

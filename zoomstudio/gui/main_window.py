@@ -33,7 +33,7 @@ from .browser import SequenceBrowser
 from .compare_view import CompareView
 from .fov_view import FovView
 from .inspector import AlignmentInspector
-from .settings import Settings, data_dir
+from .settings import Settings
 from .training_panel import TrainingPanel
 from .worker import JobRunner
 from .zoom_panel import ZoomPanel

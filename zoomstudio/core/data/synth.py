@@ -81,7 +81,6 @@ def _load_source(name: str) -> np.ndarray:
             with Image.open(path) as im:
                 img = np.asarray(im.convert("RGB"))
         else:  # a RAW: develop it with LibRaw's defaults (camera WB, sRGB)
-            import rawpy
 
             from ..raw.decode import _open
 

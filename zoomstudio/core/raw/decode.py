@@ -189,7 +189,6 @@ def quick_check(path: str | Path) -> str | None:
     every image strip or tile must also lie inside the file, which catches
     truncated copies. Costs milliseconds, so a whole dataset can be scanned.
     """
-    import rawpy
     import tifffile
 
     path = Path(path)
