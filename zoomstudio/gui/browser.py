@@ -81,8 +81,7 @@ class SequenceBrowser(QWidget):
             item = QTreeWidgetItem([seq.name, f"{len(seq.shots)} shots", "", ""])
             item.setData(0, ROLE_KIND, "sequence")
             item.setData(0, ROLE_KEY, seq.name)
-            item.setIcon(0, self._status_icon(seq))
-            item.setToolTip(0, self._status_text(seq))
+            self._show_status(item, seq)
             root.addChild(item)
             for shot in seq.shots:
                 child = QTreeWidgetItem([shot.key, f"{shot.focal_length:g} mm",
@@ -121,20 +120,23 @@ class SequenceBrowser(QWidget):
         parts += [str(p) for p in seq.problems]
         return "\n".join(parts)
 
-    def _status_icon(self, seq: Sequence) -> QIcon:
+    def _show_status(self, item: QTreeWidgetItem, seq: Sequence) -> None:
+        """Tooltip and icon from one read of the sequence's tform.txt / wb.txt."""
         text = self._status_text(seq)
         if "invalid" in text:
-            return qta.icon("mdi.alert", color="#e5484d")
-        if "missing" in text:
-            return qta.icon("mdi.progress-question", color="#f5a524")
-        return qta.icon("mdi.check-circle", color="#46a758")
+            icon = qta.icon("mdi.alert", color="#e5484d")
+        elif "missing" in text:
+            icon = qta.icon("mdi.progress-question", color="#f5a524")
+        else:
+            icon = qta.icon("mdi.check-circle", color="#46a758")
+        item.setIcon(0, icon)
+        item.setToolTip(0, text)
 
     def refresh_status(self, name: str) -> None:
         for i in range(self.tree.topLevelItem(0).childCount() if self.tree.topLevelItemCount() else 0):
             item = self.tree.topLevelItem(0).child(i)
             if item.data(0, ROLE_KEY) == name and name in self._sequences:
-                item.setIcon(0, self._status_icon(self._sequences[name]))
-                item.setToolTip(0, self._status_text(self._sequences[name]))
+                self._show_status(item, self._sequences[name])
 
     def _thumb_ready(self, path: str, img) -> None:
         item = self._thumb_items.get(path)

@@ -301,9 +301,11 @@ def camera_isp(counts: np.ndarray, cfg: SynthConfig, wb: np.ndarray, iso: int) -
 def _write_jpeg(path: Path, rgb: np.ndarray, exif: ExifInfo, quality: int) -> None:
     from PIL import Image
 
-    tmp = path.with_name(f".{path.name}.partial")
-    Image.fromarray(rgb).save(tmp, format="JPEG", quality=quality, exif=exif_bytes(exif, software="ZoomStudio synth"))
-    tmp.replace(path)
+    from ..fileio import atomic_output
+
+    with atomic_output(path) as tmp:
+        Image.fromarray(rgb).save(tmp, format="JPEG", quality=quality,
+                                  exif=exif_bytes(exif, software="ZoomStudio synth"))
 
 
 def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel: CancelToken | None = None

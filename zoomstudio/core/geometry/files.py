@@ -18,7 +18,6 @@ a line of 4 floats ``R G G B``. Readers accept the authors' own files
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,16 +47,11 @@ class TformFile:
 
 def atomic_write_text(path: str | Path, text: str) -> Path:
     """Write ``text`` to ``path`` via a temporary file and a rename."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    from ..fileio import atomic_output
+
+    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
+        fh.write(text)
+    return Path(path)
 
 
 def format_tform(matrices: dict[str, np.ndarray], corner: tuple[int, int, int, int]) -> str:

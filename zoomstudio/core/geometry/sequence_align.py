@@ -288,6 +288,7 @@ def write_compare_images(sequence: Sequence, side: int = 1024) -> tuple[Path, Pa
     import cv2
 
     from ..color import to_uint8
+    from ..fileio import atomic_output
     from .files import read_tform
 
     tform = read_tform(sequence.tform_path)
@@ -298,8 +299,7 @@ def write_compare_images(sequence: Sequence, side: int = 1024) -> tuple[Path, Pa
     paths = []
     for name, img in (("aligned.jpg", aligned), ("orig.jpg", orig)):
         path = out_dir / name
-        tmp = out_dir / f".{name}.partial.jpg"
-        cv2.imwrite(str(tmp), to_uint8(img)[..., ::-1])
-        tmp.replace(path)
+        with atomic_output(path) as tmp:
+            cv2.imwrite(str(tmp), to_uint8(img)[..., ::-1])
         paths.append(path)
     return paths[0], paths[1]

@@ -8,13 +8,13 @@ to a temporary name and renamed, so a failure never leaves half an image.
 
 from __future__ import annotations
 
-import os
 import struct
 import zlib
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_output
 from ..raw.exif import ExifInfo, exif_bytes
 
 FORMATS = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}
@@ -53,8 +53,7 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
     path = Path(path)
     info = exif or ExifInfo()
     rgb = np.clip(np.nan_to_num(rgb.astype(np.float32)), 0.0, 1.0)
-    tmp = path.with_name(f".{path.name}.partial{path.suffix}")
-    try:
+    with atomic_output(path) as tmp:
         if fmt == "tiff":
             import tifffile
 
@@ -74,10 +73,6 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
 
             Image.fromarray(np.rint(rgb * 255).astype(np.uint8)).save(
                 tmp, format="JPEG", quality=quality, exif=exif_bytes(info, software=software, description=description))
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
 
 

@@ -8,12 +8,12 @@ date) stored in IFD0, as TIFF/EP allows.
 
 from __future__ import annotations
 
-import os
 from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_output
 from .exif import ExifInfo
 from .pack import _as_pattern
 
@@ -105,9 +105,7 @@ def write_dng(
         tags.append((36867, _ASCII, 0, info.datetime, True))
         tags.append((306, _ASCII, 0, info.datetime, True))
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.partial")
-    try:
+    with atomic_output(path) as tmp:
         tifffile.imwrite(
             tmp,
             mosaic,
@@ -119,8 +117,4 @@ def write_dng(
             software="ZoomStudio",
             extratags=tags,
         )
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
     return path
