@@ -14,13 +14,10 @@ import argparse
 import json
 import subprocess
 import sys
+from pathlib import Path
 
-CHILD = r"""
-import json, resource, sys, time, torch
-torch.manual_seed(0)
-mode, size, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-pred = torch.rand(1, c, size, size, requires_grad=True)
-target = torch.rand(1, c, size, size)
+import torch
+
 
 def full_matrix(p, t, w_spatial=0.1, h=0.5):
     # the public implementations' way: every N x M intermediate kept for autograd
@@ -29,7 +26,8 @@ def full_matrix(p, t, w_spatial=0.1, h=0.5):
     mu = T.mean(0, keepdim=True)
     Pn = torch.nn.functional.normalize(P - mu, dim=1); Tn = torch.nn.functional.normalize(T - mu, dim=1)
     d = 1 - Pn @ Tn.T
-    r, q = torch.meshgrid(torch.arange(hh, dtype=torch.float32), torch.arange(ww, dtype=torch.float32), indexing="ij")
+    r, q = torch.meshgrid(torch.arange(hh, dtype=torch.float32, device=p.device),
+                          torch.arange(ww, dtype=torch.float32, device=p.device), indexing="ij")
     coords = torch.stack([r.reshape(-1), q.reshape(-1)], 1) / max(hh, ww)
     s = torch.cdist(coords, coords)
     dbar = d + w_spatial * s
@@ -37,6 +35,15 @@ def full_matrix(p, t, w_spatial=0.1, h=0.5):
     a = torch.softmax((1 - rel) / h, dim=1)
     cx = a.max(dim=0).values.mean()
     return -torch.log(cx)
+
+
+CHILD = r"""
+import json, resource, sys, time, torch
+from bench_cobi import full_matrix
+torch.manual_seed(0)
+mode, size, c = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+pred = torch.rand(1, c, size, size, requires_grad=True)
+target = torch.rand(1, c, size, size)
 
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 t0 = time.perf_counter()
@@ -55,7 +62,8 @@ print(json.dumps({"mode": mode, "size": size, "seconds": dt, "peak_mb": peak / 1
 def measure(mode: str, size: int, channels: int) -> dict:
     # warm imports so the baseline RSS includes torch and zoomstudio
     code = "import torch, zoomstudio.core.losses\n" + CHILD
-    out = subprocess.run([sys.executable, "-c", code, mode, str(size), str(channels)], capture_output=True, text=True)
+    out = subprocess.run([sys.executable, "-c", code, mode, str(size), str(channels)], capture_output=True, text=True,
+                         cwd=Path(__file__).resolve().parent)
     if out.returncode:
         return {"mode": mode, "size": size, "error": (out.stderr.strip().splitlines() or ["killed"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
