@@ -66,14 +66,19 @@ def _corner_error(m_est, m_true, w, h):
 
 @pytest.fixture(scope="module")
 def ecc_root(tmp_path_factory):
-    """640x480 sequences: at 320x240 a 10x magnified wide shot holds too little detail for 0.5 px."""
+    """1280x960 sequences, so the widest shot's FOV crop spans 155-200 px (SR-RAW's span 500+ px).
+
+    At 640x480 that crop is only 78-99 px across: Euclidean and affine still land within 0.5 px,
+    but a homography's 8 parameters drift to 0.77 px there (measured; see the issue notes).
+    """
     from zoomstudio.core.data.synth import SynthConfig, synthesize
 
     root = tmp_path_factory.mktemp("ecc")
-    list(synthesize(root, SynthConfig(sequences=2, seed=3, size=(640, 480))))
+    list(synthesize(root, SynthConfig(sequences=2, seed=3, size=(1280, 960))))
     return root
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("motion", ["euclidean", "affine", "homography"])
 def test_ecc_recovers_synthetic_truth_within_half_a_pixel(ecc_root, motion, tmp_path):
     import shutil
@@ -90,13 +95,7 @@ def test_ecc_recovers_synthetic_truth_within_half_a_pixel(ecc_root, motion, tmp_
             true_m = np.vstack([truth["shots"][frame["key"]]["motion"], [0, 0, 1]])
             assert frame["valid"], frame
             err = _corner_error(np.array(frame["matrix"]), true_m, w, h)
-            enlarged = f_ref / truth["shots"][frame["key"]]["focal_length"]
-            if motion == "homography" and enlarged > 6:
-                # Known limit (see the issue notes): on the >6x-enlarged widest camera JPEGs the
-                # perspective terms drift to ~0.8 px at the reference's corners (0.1 px of the frame's own).
-                assert err < 1.0, (seq_dir.name, frame["key"], err)
-                continue
-            assert err < 0.5, (seq_dir.name, frame["key"], err)
+            assert err < 0.5, (seq_dir.name, frame["key"], f_ref / truth["shots"][frame["key"]]["focal_length"], err)
         tform = read_tform(seq_dir / "tform.txt")
         assert set(tform.matrices) == {f["key"] for f in result["frames"]}
         if motion == "homography":
