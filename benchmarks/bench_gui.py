@@ -97,6 +97,8 @@ def responsiveness(steps: int) -> tuple[float, int]:
         time.sleep(0.001)
     timer.stop()
     w.shutdown()
+    if "torch" in sys.modules:
+        print("note: torch was imported in the GUI process")
     return max(gaps[5:]), len(gaps), max(steady) if steady else float("nan")
 
 

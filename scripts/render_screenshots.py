@@ -52,7 +52,7 @@ def main() -> None:
     names = ["fov", "alignment", "training", "compare", "zoom"]
     if w.index is not None:
         w.evaluate_dataset()
-        pump(lambda: w.compare.table.rowCount() > 0, timeout=300)
+        pump(lambda: w.compare.table.rowCount() > 0 and w.compare.evaluate.isEnabled(), timeout=300)
     for i, name in enumerate(names):
         w.tabs.setCurrentIndex(i)
         pump(lambda: True, timeout=0)

@@ -69,3 +69,18 @@ def tiny_config(aligned_root, tmp_path):
     return load_config(config_path("tiny-cpu"), [f"data.root={aligned_root}", f"runs_dir={tmp_path / 'runs'}",
                                                  "steps=4", "val_every=2", "checkpoint_every=2",
                                                  "loss.vgg_weight=0.2"])
+
+
+@pytest.fixture
+def esrgan_file():
+    """Writes a randomly initialised tiny ESRGAN (RRDB) state dict, as users' .pth files are."""
+
+    def write(path, seed=0):
+        import torch
+        from spandrel.architectures.ESRGAN import ESRGAN
+
+        torch.manual_seed(seed)
+        torch.save(ESRGAN(num_filters=8, num_blocks=1, scale=4).state_dict(), path)
+        return path
+
+    return write

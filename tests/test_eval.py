@@ -17,21 +17,10 @@ def _weights(tmp_path, name, **kw):
     return save_weights(tmp_path / name, ZoomNet(NetConfig(width=8, blocks=1, up_width=8, **kw)))
 
 
-def _esrgan_file(tmp_path):
-    """A randomly initialised ESRGAN (RRDB) state dict, as users' .pth files are."""
-    from spandrel.architectures.ESRGAN import ESRGAN
-
-    torch.manual_seed(0)
-    net = ESRGAN(num_filters=8, num_blocks=1, scale=4)
-    path = tmp_path / "RRDB_tiny_x4.pth"
-    torch.save(net.state_dict(), path)
-    return path
-
-
-def test_eval_cli_table_json_csv(aligned_root, tmp_path):
+def test_eval_cli_table_json_csv(aligned_root, tmp_path, esrgan_file):
     ours = _weights(tmp_path, "ours.safetensors")
     png = _weights(tmp_path, "png.safetensors", in_channels=3)
-    esrgan = _esrgan_file(tmp_path)
+    esrgan = esrgan_file(tmp_path / "RRDB_tiny_x4.pth")
     out = subprocess.run(
         [sys.executable, "-m", "zoomstudio", "eval", str(aligned_root), "--scale", "4",
          "--methods", "bicubic,ours,png,esrgan", "--model", str(ours), "--png-model", str(png),

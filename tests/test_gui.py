@@ -2,6 +2,7 @@
 
 import json
 
+import numpy as np
 import pytest
 
 pytest.importorskip("PySide6")
@@ -115,6 +116,37 @@ def test_compare_metrics_table(qtbot, window, aligned_root, tmp_path):
     assert len(shapes) == 1  # the same region, side by side
 
 
+def test_compare_picks_pairs_and_external_baselines(qtbot, window, aligned_root, tmp_path, esrgan_file):
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
+    compare = window.compare
+    assert compare.add_baseline_file(esrgan_file(tmp_path / "RRDB_tiny_x4.pth")) == "rrdb_tiny_x4"
+    assert compare.add_baseline_file(esrgan_file(tmp_path / "ESRGAN_x4.pth", seed=1)) == "esrgan"
+    _open(qtbot, window, aligned_root)
+    window.zoom.model.setText(str(model))
+    compare.evaluate.click()
+    assert not compare.evaluate.isEnabled()  # one evaluation at a time
+    qtbot.waitUntil(lambda: compare.report is not None and compare.evaluate.isEnabled(), timeout=180000)
+    names = [compare.table.item(r, 0).text() for r in range(compare.table.rowCount())]
+    assert names == ["bicubic", "bicubic (reported)", "rrdb_tiny_x4", "esrgan", "esrgan (reported)", "ours",
+                     "ours (reported)"]
+    pairs = compare.report["pairs"]
+    assert pairs >= 2 and compare.pair.count() == pairs and not compare.pair.isHidden()
+    # five images per pair: four panes show bicubic, the chosen baseline, ours and the ground truth
+    assert not compare.baseline.isHidden() and compare.baseline.count() == 2
+    assert list(compare.images) == ["bicubic", "rrdb_tiny_x4", "ours", "ground truth"]
+    compare.baseline.setCurrentText("esrgan")
+    assert list(compare.images) == ["bicubic", "esrgan", "ours", "ground truth"]
+    first = compare.images["ground truth"].copy()
+    compare.pair.setCurrentIndex(1)
+    second_pair = compare.report["previews"][1]["pair"]
+    assert compare.panes[3].title.text() == f"ground truth   {second_pair}"
+    assert not np.array_equal(first, compare.images["ground truth"])
+    row = compare.report["per_pair"][1]
+    assert compare.panes[2].title.text() == f"ours   {row['ours']['psnr']:.2f} dB, SSIM {row['ours']['ssim']:.3f}"
+
+
 def test_first_launch_builds_and_opens_the_demo_dataset(qtbot, window):
     from zoomstudio.gui.app import demo_root, start_demo
 
@@ -179,3 +211,22 @@ def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):
     assert w2.dockWidgetArea(w2.findChild(QDockWidget, "sequences")) == Qt.RightDockWidgetArea
     assert w2.size().height() == height
     w2.shutdown()
+
+
+def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
+    """Start-up time and event-loop gaps depend on it: training and evaluation load torch in their child."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from zoomstudio.gui.main_window import MainWindow\n"
+        "app = QApplication([])\n"
+        "w = MainWindow(); w.show(); app.processEvents()\n"
+        "w.compare.baselines(); w.training.config()\n"
+        "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "w.shutdown(); print('ok')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     report = results[-1].values
     print(format_table(report))
     if args.json:
-        atomic_write_text(args.json, json.dumps({k: v for k, v in report.items() if k != "preview"}, indent=1))
+        atomic_write_text(args.json, json.dumps({k: v for k, v in report.items() if k not in ("preview", "previews")}, indent=1))
     if args.csv:
         rows = []
         for r in report["per_pair"]:

@@ -1,14 +1,27 @@
-"""Compare: 2-4 linked panes, a split-slider before/after mode, and a metrics table."""
+"""Compare: 2-4 linked panes, a split-slider before/after mode, a pair picker and a metrics table.
+
+After an evaluation every pair can be picked; the panes show bicubic, one
+external baseline (chosen when there are several), ours and the ground truth,
+each titled with its PSNR / SSIM on that pair. External baselines (any
+single-image SR ``.pth`` / ``.safetensors`` spandrel reads) are added here.
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
+    QFileDialog,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
     QSlider,
     QTableWidget,
     QTableWidgetItem,
@@ -31,11 +44,74 @@ def split_view(left: np.ndarray, right: np.ndarray, position: float) -> np.ndarr
     return out
 
 
+#: method names the paper reports (design.md section 1): a baseline file named after one gets its row
+KNOWN_BASELINES = ("srresnet", "esrgan", "srgan", "lapsrn", "johnson")
+
+
+def baseline_name(path: str | Path, taken: set[str] = frozenset()) -> str:
+    """A method name for a baseline file: a known method its name contains, else its stem; unique."""
+    stem = Path(path).stem.lower()
+    name = next((k for k in KNOWN_BASELINES if k in stem), stem)  # srresnet before srgan's substring
+    candidate, n = name, 2
+    while candidate in taken or candidate in ("bicubic", "ours", "ground truth"):
+        candidate, n = f"{name}-{n}", n + 1
+    return candidate
+
+
+def pick_panes(names: list[str], baseline: str | None) -> list[str]:
+    """At most 4 of ``names`` (methods then "ground truth"): bicubic, one baseline, ours, ground truth."""
+    if len(names) <= 4:
+        return names
+    fixed = [n for n in ("bicubic", "ours", "ground truth") if n in names]
+    others = [n for n in names if n not in fixed]
+    chosen = baseline if baseline in others else others[0]
+    order = [n for n in names if n in fixed or n == chosen]
+    return order[:4]
+
+
 class CompareView(QWidget):
-    """``set_images({name: image})`` fills up to 4 linked panes; ``set_metrics(report)`` the table."""
+    """``set_images({name: image})`` fills up to 4 linked panes; ``set_report(report)`` shows an evaluation.
+
+    ``evaluate_requested`` asks the window to evaluate the open dataset with
+    :meth:`baselines` beside bicubic and ours.
+    """
+
+    evaluate_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.report: dict | None = None
+        self.pair = QComboBox()
+        self.pair.setMinimumContentsLength(28)
+        self.pair.setToolTip("Evaluated pair shown in the panes")
+        self.baseline = QComboBox()
+        self.baseline.setToolTip("Which external baseline fills the second pane")
+        self.baseline_list = QListWidget()
+        self.baseline_list.setMaximumHeight(64)
+        self.baseline_list.setToolTip("External baselines evaluated beside bicubic and ours (spandrel model files)")
+        self.add_baseline = QPushButton("Add baseline…")
+        self.remove_baseline = QPushButton("Remove")
+        self.evaluate = QPushButton("Evaluate dataset")
+        self.add_baseline.clicked.connect(self._browse_baseline)
+        self.remove_baseline.clicked.connect(self._remove_selected)
+        self.evaluate.clicked.connect(self.evaluate_requested)
+        self.pair.currentIndexChanged.connect(self.show_pair)
+        self.baseline.currentIndexChanged.connect(lambda _: self.show_pair(self.pair.currentIndex()))
+        top = QHBoxLayout()
+        self.pair_label, self.baseline_label = QLabel("Pair"), QLabel("Baseline")
+        top.addWidget(self.pair_label)
+        top.addWidget(self.pair, 1)
+        top.addWidget(self.baseline_label)
+        top.addWidget(self.baseline)
+        bottom = QHBoxLayout()
+        listed = QVBoxLayout()
+        listed.addWidget(_wrapped("External baselines (spandrel model files), evaluated beside bicubic and ours:"))
+        listed.addWidget(self.baseline_list, 1)
+        bottom.addLayout(listed, 1)
+        buttons = QVBoxLayout()
+        for b in (self.add_baseline, self.remove_baseline, self.evaluate):
+            buttons.addWidget(b)
+        bottom.addLayout(buttons)
         self.panes = [ImagePane() for _ in range(4)]
         for p in self.panes[1:]:
             p.link(self.panes[0])
@@ -55,21 +131,100 @@ class CompareView(QWidget):
         controls.addWidget(self.split)
         controls.addWidget(self.slider, 1)
         lay = QVBoxLayout(self)
+        lay.addLayout(top)
         lay.addLayout(grid, 1)
         lay.addLayout(controls)
         lay.addWidget(self.protocol)
-        lay.addWidget(self.table)
+        tables = QHBoxLayout()
+        tables.addWidget(self.table, 2)
+        tables.addLayout(bottom, 1)
+        lay.addLayout(tables)
         self.images: dict[str, np.ndarray] = {}
+        self.titles: dict[str, str] = {}
+        self._set_pairs_visible(False)
         for p in self.panes:  # shown once there is something to compare
             p.setVisible(False)
         self.split.toggled.connect(self._render)
         self.slider.valueChanged.connect(self._render)
 
-    def set_images(self, images: dict[str, np.ndarray]) -> None:
+    # ------------------------------------------------------------ baselines
+    def baselines(self) -> dict[str, str]:
+        """``{method name: model file}`` of the external baselines to evaluate."""
+        out = {}
+        for i in range(self.baseline_list.count()):
+            item = self.baseline_list.item(i)
+            out[item.data(Qt.UserRole)] = item.toolTip()
+        return out
+
+    def add_baseline_file(self, path: str | Path) -> str:
+        name = baseline_name(path, set(self.baselines()))
+        item = QListWidgetItem(f"{name}  ({Path(path).name})")
+        item.setData(Qt.UserRole, name)
+        item.setToolTip(str(path))
+        self.baseline_list.addItem(item)
+        return name
+
+    def _browse_baseline(self) -> None:
+        paths, _ = QFileDialog.getOpenFileNames(self, "Add baseline models", "",
+                                                "Model files (*.pth *.pt *.ckpt *.safetensors);;All files (*)")
+        for p in paths:
+            self.add_baseline_file(p)
+
+    def _remove_selected(self) -> None:
+        for item in self.baseline_list.selectedItems():
+            self.baseline_list.takeItem(self.baseline_list.row(item))
+
+    # ------------------------------------------------------------ images
+    def set_images(self, images: dict[str, np.ndarray], titles: dict[str, str] | None = None) -> None:
         if not 1 <= len(images) <= 4:
             raise ValueError(f"compare shows 1 to 4 images, got {len(images)}")
         self.images = dict(images)
+        self.titles = dict(titles or {})
         self._render(autorange=True)
+
+    def set_report(self, report: dict) -> None:
+        """Show an ``evaluate`` report: the metrics table and the pair picker (first pair shown)."""
+        self.report = report
+        self.set_metrics(report)
+        previews = report.get("previews") or []
+        scores = {r["pair"]: r for r in report.get("per_pair", [])}
+        methods = list(report.get("methods", {}))
+        others = [m for m in methods if m not in ("bicubic", "ours")]
+        self.pair.blockSignals(True)
+        self.baseline.blockSignals(True)
+        self.pair.clear()
+        for p in previews:
+            row = scores.get(p["pair"], {})
+            summary = ", ".join(f"{m} {row[m]['psnr']:.2f} dB" for m in ("ours", "bicubic")
+                                if m in row and row[m].get("psnr") is not None)
+            self.pair.addItem(f"{p['pair']}  ({summary})" if summary else p["pair"])
+        self.baseline.clear()
+        self.baseline.addItems(others)
+        self.pair.blockSignals(False)
+        self.baseline.blockSignals(False)
+        self._set_pairs_visible(bool(previews), len(others) > 1)
+        if previews:
+            self.show_pair(0)
+
+    def show_pair(self, index: int) -> None:
+        previews = (self.report or {}).get("previews") or []
+        if not 0 <= index < len(previews):
+            return
+        entry = previews[index]
+        row = next((r for r in self.report.get("per_pair", []) if r["pair"] == entry["pair"]), {})
+        names = pick_panes(list(entry["images"]), self.baseline.currentText() or None)
+        titles = {}
+        for n in names:
+            s = row.get(n)
+            titles[n] = n if not s or s.get("psnr") is None else f"{n}   {s['psnr']:.2f} dB, SSIM {s['ssim']:.3f}"
+        titles["ground truth"] = f"ground truth   {entry['pair']}"
+        self.set_images({n: entry["images"][n] for n in names}, titles)
+
+    def _set_pairs_visible(self, pairs: bool, baselines: bool = False) -> None:
+        for w in (self.pair, self.pair_label):
+            w.setVisible(pairs)
+        for w in (self.baseline, self.baseline_label):
+            w.setVisible(baselines)
 
     def _render(self, *_, autorange: bool = False) -> None:
         names = list(self.images)
@@ -78,13 +233,14 @@ class CompareView(QWidget):
         if self.split.isChecked() and len(names) >= 2 and self.images[names[0]].shape == self.images[names[1]].shape:
             pos = self.slider.value() / 100
             self.panes[0].set_image(split_view(self.images[names[0]], self.images[names[1]], pos),
-                                    f"{names[0]} | {names[1]}", autorange=autorange)
+                                    f"{self.titles.get(names[0], names[0])} | {self.titles.get(names[1], names[1])}",
+                                    autorange=autorange)
             self.panes[1].setVisible(False)
             start = 2
         else:
             start = 0
         for i in range(start, len(names)):
-            self.panes[i].set_image(self.images[names[i]], names[i], autorange=autorange)
+            self.panes[i].set_image(self.images[names[i]], self.titles.get(names[i], names[i]), autorange=autorange)
 
     def set_metrics(self, report: dict) -> None:
         """Fill the table from an ``evaluate`` report (ours and the paper's reported numbers)."""
@@ -106,6 +262,12 @@ class CompareView(QWidget):
                 if "reported" in name:
                     item.setForeground(Qt.gray)
                 self.table.setItem(r, c, item)
+
+
+def _wrapped(text: str) -> QLabel:
+    label = QLabel(text)
+    label.setWordWrap(True)
+    return label
 
 
 def _fmt(v, f: str) -> str:

@@ -35,6 +35,7 @@ from .fov_view import FovView
 from .inspector import AlignmentInspector
 from .settings import Settings
 from .training_panel import TrainingPanel
+from .gc_guard import GuiThreadGarbageCollector
 from .worker import JobRunner
 from .zoom_panel import ZoomPanel
 
@@ -45,6 +46,8 @@ class MainWindow(QMainWindow):
     def __init__(self, settings: Settings | None = None) -> None:
         super().__init__()
         from ..core.resources import icon_path
+
+        self.gc_guard = GuiThreadGarbageCollector(self)  # worker threads must never collect Qt wrappers
 
         self.settings = settings or Settings.load()
         self.setWindowTitle(f"ZoomStudio {__version__}")
@@ -97,6 +100,8 @@ class MainWindow(QMainWindow):
         self.zoom_job.event.connect(self._zoom_event)
         self.zoom_job.finished.connect(self._zoom_finished)
         self.eval_job.event.connect(self._eval_event)
+        self.eval_job.finished.connect(lambda: self.compare.evaluate.setEnabled(True))
+        self.compare.evaluate_requested.connect(lambda: self.evaluate_dataset())
         self.browser.sequence_selected.connect(self.open_sequence)
         self.browser.shot_selected.connect(self._shot_selected)
         self.inspector.realign_requested.connect(self.realign)
@@ -132,8 +137,8 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         file_menu.addAction(quit_action)
         tools = self.menuBar().addMenu("&Tools")
-        evaluate = QAction(qta.icon("mdi.table"), "&Evaluate dataset (bicubic vs ours)", self)
-        evaluate.triggered.connect(self.evaluate_dataset)
+        evaluate = QAction(qta.icon("mdi.table"), "&Evaluate dataset (bicubic, baselines, ours)", self)
+        evaluate.triggered.connect(lambda: self.evaluate_dataset())
         prefs = QAction(qta.icon("mdi.cog"), "&Preferences…", self)
         prefs.triggered.connect(self.preferences)
         tools.addActions([evaluate, prefs])
@@ -416,25 +421,40 @@ class MainWindow(QMainWindow):
         return out
 
     # ---------------------------------------------------------------- evaluation
-    def evaluate_dataset(self, model: str | None = None) -> None:
-        if self.index is None or self.eval_job.running:
+    def evaluate_dataset(self, model: str | None = None, baselines: dict[str, str] | None = None) -> None:
+        """Evaluate bicubic, the external baselines (default: the Compare tab's list) and ``model``.
+
+        Runs in a child process like training (torch stays out of the GUI process).
+        """
+        if self.eval_job.running:
             return
-        from ..core.metrics import EvalProtocol, Method, evaluate
+        if self.index is None:
+            self.show_error("Open a dataset first (File > Open dataset), then evaluate it.")
+            return
+        from ..core.metrics.methods import Method
+        from ..core.metrics.protocol import EvalProtocol
+        from ..core.process_job import run_in_child
 
         model = model or self.zoom.model.text() or None
-        methods = [Method("bicubic", "bicubic"), Method("ours", "raw", model)]
+        baselines = self.compare.baselines() if baselines is None else baselines
+        methods = ([Method("bicubic", "bicubic")] + [Method(n, "external", p) for n, p in baselines.items()]
+                   + [Method("ours", "raw", model)])
         protocol = EvalProtocol(lpips_net=self.settings.lpips_net)
-        root = self.index.root
+        device = self.settings.device if self.settings.device.startswith("cuda") else "cpu"
+        root = str(self.index.root)
+        self.compare.evaluate.setEnabled(False)
         self.job_label.setText("Evaluating…")
-        self.eval_job.start(lambda token: evaluate(root, 4, methods, protocol, cancel=token, max_pairs=8))
+        self.eval_job.start(lambda token: run_in_child(
+            "zoomstudio.core.metrics.evaluation:evaluate", root, 4, methods, protocol, cancel=token, device=device,
+            max_pairs=8, preview_pairs=8))
 
     def _eval_event(self, ev) -> None:
         if isinstance(ev, Progress):
             self.job_label.setText(ev.message)
+        elif isinstance(ev, Problem):
+            self.job_label.setText(str(ev))
         elif isinstance(ev, Result):
-            self.compare.set_metrics(ev.values)
-            if ev.values.get("preview"):
-                self.compare.set_images(dict(list(ev.values["preview"].items())[:4]))
+            self.compare.set_report(ev.values)
             self.tabs.setCurrentWidget(self.compare)
             self.job_label.setText(f"evaluated {ev.values['pairs']} pairs")
 
@@ -530,10 +550,11 @@ def _preview_events(sequence: Sequence):
 
 
 def _train_events(config, resume, token):
-    """The training generator, imported and run in the worker thread (torch loads off the GUI thread)."""
-    from ..core.train.loop import train
+    """The training generator, run in a child process: torch never loads in the GUI process, and
+    its import, pair building and numpy work cannot hold the GUI's GIL."""
+    from ..core.process_job import run_in_child
 
-    yield from train(config, resume=resume, cancel=token)
+    yield from run_in_child("zoomstudio.core.train.loop:train", config, resume=resume, cancel=token, nice=5)
 
 
 def _zoom_events(files, model, scale, opts, token):

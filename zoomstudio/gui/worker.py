@@ -15,6 +15,7 @@ from typing import Callable, Iterator
 from PySide6.QtCore import QObject, Qt, QThread, Signal
 
 from ..core.events import CancelToken
+from ..core.process_job import ChildJobError
 
 
 class _Worker(QObject):
@@ -32,7 +33,10 @@ class _Worker(QObject):
             for ev in self._make(self._token):
                 self.event.emit(ev)
         except Exception as exc:  # shown in an error dialog; the app keeps working
-            self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
+            if isinstance(exc, ChildJobError):  # already "Type: message", with the child's traceback
+                self.failed.emit(str(exc), exc.details or traceback.format_exc())
+            else:
+                self.failed.emit(f"{type(exc).__name__}: {exc}", traceback.format_exc())
         finally:
             self.done.emit()
 

@@ -1,11 +1,21 @@
-"""Image quality metrics (PSNR, SSIM, LPIPS) and the evaluation protocol."""
+"""Image quality metrics (PSNR, SSIM, LPIPS), the evaluation protocol and the evaluation job.
 
-from .image_metrics import PSNR, SSIM, LPIPSMetric, lpips_distance, psnr, ssim
+Attributes load lazily, so ``methods`` and ``protocol`` (and the GUI) never pull in torch.
+"""
 
-__all__ = ["LPIPSMetric", "PSNR", "SSIM", "lpips_distance", "psnr", "ssim"]
-from .protocol import EvalProtocol, align_target, match_colours, prepare, to_luma  # noqa: E402
+import importlib
 
-__all__ += ["EvalProtocol", "align_target", "match_colours", "prepare", "to_luma"]
-from .evaluate import REPORTED, Method, evaluate, parse_methods, reported  # noqa: E402
+_EXPORTS = {
+    "LPIPSMetric": ".image_metrics", "PSNR": ".image_metrics", "SSIM": ".image_metrics",
+    "lpips_distance": ".image_metrics", "psnr": ".image_metrics", "ssim": ".image_metrics",
+    "EvalProtocol": ".protocol", "align_target": ".protocol", "match_colours": ".protocol", "prepare": ".protocol",
+    "to_luma": ".protocol", "Method": ".methods", "REPORTED": ".methods", "parse_methods": ".methods",
+    "reported": ".methods", "evaluate": ".evaluation",
+}
+__all__ = sorted(_EXPORTS)
 
-__all__ += ["Method", "REPORTED", "evaluate", "parse_methods", "reported"]
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -31,56 +30,10 @@ import numpy as np
 import torch
 
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
+from .methods import REPORTED, Method, parse_methods, reported  # noqa: F401 - re-exported
 from .protocol import EvalProtocol, prepare, to_luma
 
 log = logging.getLogger(__name__)
-
-#: design.md section 1, (SSIM, PSNR, LPIPS) as reported in the paper
-REPORTED = {
-    4: {"bicubic": (0.615, 20.15, 0.344), "srgan": (0.384, 20.31, 0.260), "srresnet": (0.683, 23.13, 0.364),
-        "lapsrn": (0.632, 21.01, 0.324), "johnson": (0.354, 18.83, 0.270), "esrgan": (0.603, 22.12, 0.311),
-        "png": (0.589, 22.34, 0.305), "syn-raw": (0.677, 23.98, 0.231), "ours": (0.781, 26.88, 0.190)},
-    8: {"bicubic": (0.488, 14.71, 0.525), "srgan": (0.393, 19.23, 0.395), "srresnet": (0.633, 19.48, 0.416),
-        "lapsrn": (0.539, 17.55, 0.525), "johnson": (0.421, 18.18, 0.394), "esrgan": (0.662, 20.68, 0.416),
-        "png": (0.638, 21.21, 0.584), "syn-raw": (0.643, 22.02, 0.473), "ours": (0.779, 24.73, 0.311)},
-}
-
-
-def reported(scale: int, method: str) -> dict | None:
-    r = REPORTED.get(scale, {}).get(method)
-    return None if r is None else {"ssim": r[0], "psnr": r[1], "lpips": r[2]}
-
-
-@dataclass(frozen=True)
-class Method:
-    """A method to evaluate: ``kind`` in bicubic / raw (a RAW zoom net) / png / external."""
-
-    name: str
-    kind: str
-    path: str | None = None
-
-
-def parse_methods(text: str, model: str | None, extra: dict[str, str] | None = None) -> list[Method]:
-    """``"bicubic,ours,png,esrgan"`` -> methods; ``ours`` uses ``model``; others need a path in ``extra``."""
-    extra = extra or {}
-    out = []
-    for name in [m.strip() for m in text.split(",") if m.strip()]:
-        if name == "bicubic":
-            out.append(Method("bicubic", "bicubic"))
-        elif name == "ours":
-            out.append(Method("ours", "raw", model))
-        elif name in ("syn-raw", "png"):
-            if name not in extra:
-                raise ValueError(f"method {name!r} needs a model: --{name}-model PATH")
-            out.append(Method(name, "raw" if name == "syn-raw" else "png", extra[name]))
-        else:
-            if name not in extra:
-                raise ValueError(f"method {name!r} needs a model file: --baseline {name}=PATH")
-            out.append(Method(name, "external", extra[name]))
-    if not out:
-        raise ValueError("no methods given")
-    return out
-
 
 def _jpeg_on_grid(jpg_path: Path, pair, out_hw, scale_px: float, interpolation: int) -> np.ndarray:
     """The input JPEG sampled on a grid covering ``pair.sensor_box`` with ``scale_px`` samples per sensor px."""
@@ -163,9 +116,15 @@ class _Runner:
 
 def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: EvalProtocol = EvalProtocol(), *,
              split: str | None = None, split_seed: int = 0, device: str = "cpu", memory_mb: float = 1024.0,
-             with_lpips: bool = True, max_pairs: int | None = None,
+             with_lpips: bool = True, max_pairs: int | None = None, preview_pairs: int = 1,
              cancel: CancelToken | None = None) -> Iterator[Progress | Problem | Result | Cancelled]:
-    """Evaluate ``methods`` on the pairs of ``root``; the final ``Result`` holds the JSON-ready report."""
+    """Evaluate ``methods`` on the pairs of ``root``; the final ``Result`` holds the report.
+
+    Besides the JSON-ready numbers, the report holds display copies (uint8 RGB,
+    (h, w, 3), long side <= 640) of every method's output and the ground truth
+    for the first ``preview_pairs`` pairs: ``previews`` (a list of
+    ``{"pair", "images"}``) and ``preview`` (the first pair's images).
+    """
     from ..data import build_pair, dataset_pairs, scan_root
     from .image_metrics import LPIPSMetric
 
@@ -188,7 +147,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
     else:
         lpips_reason = "disabled"
     per_pair = []
-    preview: dict[str, np.ndarray] = {}  # the first pair as each method saw it, for side-by-side views
+    previews: list[dict] = []  # pairs as each method saw them, for side-by-side views
     for i, spec in enumerate(specs):
         if cancel is not None and cancel.cancelled:
             yield Cancelled("evaluation cancelled")
@@ -201,15 +160,16 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
             continue
         target = pair.target.transpose(1, 2, 0)
         row = {"pair": spec.name, "ratio": round(spec.ratio, 4)}
+        shown: dict[str, np.ndarray] = {}
         for m in methods:
             try:
                 out, tgt = prepare(runner.output(m, pair, spec), target, protocol)
             except Exception as exc:
                 yield Problem(f"{spec.name} [{m.name}]", str(exc))
                 continue
-            if not per_pair and len(preview) < 3:
-                preview[m.name] = _small(out)
-                preview.setdefault("ground truth", _small(tgt))
+            if len(previews) < preview_pairs:
+                shown[m.name] = _small(out)
+                shown.setdefault("ground truth", _small(tgt))
             a, b = (to_luma(out), to_luma(tgt)) if protocol.space == "y" else (out, tgt)
             ta = torch.from_numpy(a.transpose(2, 0, 1).copy())[None]
             tb = torch.from_numpy(b.transpose(2, 0, 1).copy())[None]
@@ -225,6 +185,9 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
                 scores["lpips"] = None
             row[m.name] = scores
         per_pair.append(row)
+        if shown:
+            shown["ground truth"] = shown.pop("ground truth")  # last, after the methods
+            previews.append({"pair": spec.name, "images": shown})
     summary = {}
     for m in methods:
         rows = [r[m.name] for r in per_pair if m.name in r]
@@ -244,8 +207,8 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
         "pairs": len(per_pair),
         "methods": summary,
         "per_pair": per_pair,
-        "preview": {k: preview[k] for k in [*(m.name for m in methods if m.name in preview), "ground truth"]
-                    if k in preview},
+        "previews": previews,
+        "preview": previews[0]["images"] if previews else {},
         "seconds": time.perf_counter() - t0,
     })
 

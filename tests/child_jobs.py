@@ -1,0 +1,25 @@
+"""Small job generators for tests/test_process_job.py, importable in a spawned child process."""
+
+import os
+import time
+
+from zoomstudio.core.events import Progress
+
+
+def count(n, *, cancel, delay=0.0):
+    for i in range(n):
+        if cancel.cancelled:
+            yield "cancelled"
+            return
+        yield Progress(i + 1, n, str(os.getpid()))
+        time.sleep(delay)
+
+
+def boom(*, cancel):
+    yield Progress(0, 1)
+    raise ValueError("frame.ARW: not a RAW file")
+
+
+def die(*, cancel):
+    yield Progress(0, 1)
+    os._exit(3)
