@@ -27,6 +27,15 @@ def window(qtbot, config_dir):
     w.show()
     yield w
     w.shutdown()
+    _delete(w)
+
+
+def _delete(widget):
+    """Really delete a window (its gc guard then turns automatic collection back on)."""
+    from PySide6.QtCore import QCoreApplication, QEvent
+
+    widget.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
 
 
 def _open(qtbot, w, root):
@@ -202,6 +211,7 @@ def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):
     height = w1.size().height()
     w1.shutdown()
     w1.close()
+    _delete(w1)
     w2 = MainWindow()
     qtbot.addWidget(w2)
     assert w2.settings.recent_datasets[0] == str(aligned_root)
@@ -211,6 +221,7 @@ def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):
     assert w2.dockWidgetArea(w2.findChild(QDockWidget, "sequences")) == Qt.RightDockWidgetArea
     assert w2.size().height() == height
     w2.shutdown()
+    _delete(w2)
 
 
 def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
@@ -230,3 +241,39 @@ def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
+    import gc
+    import threading
+    import weakref
+
+    from PySide6.QtWidgets import QWidget
+
+    from zoomstudio.gui.gc_guard import GuiThreadGarbageCollector
+
+    class Cycle:
+        pass
+
+    from zoomstudio.gui import gc_guard
+
+    assert gc.isenabled() and gc_guard._holders == 0  # every earlier window was deleted
+    owner = QWidget()
+    guard = GuiThreadGarbageCollector(owner, interval_ms=10)
+    assert not gc.isenabled()
+    refs = []
+
+    def make_garbage():  # a worker making cycles must not trigger a collection
+        for _ in range(5 * gc.get_threshold()[0]):
+            c = Cycle()
+            c.self = c
+            refs.append(weakref.ref(c))
+
+    worker = threading.Thread(target=make_garbage)
+    worker.start()
+    worker.join()
+    assert sum(r() is not None for r in refs) == len(refs)
+    qtbot.waitUntil(lambda: all(r() is None for r in refs), timeout=5000)  # the GUI-thread timer did it
+    del guard
+    _delete(owner)
+    assert gc.isenabled() and gc_guard._holders == 0
