@@ -109,6 +109,31 @@ def test_training_plots_and_stop_with_checkpoint(qtbot, window, tiny_config, tmp
     assert panel.runs.count() == 1
 
 
+def test_past_runs_overlay_their_curves_and_evaluate_in_compare(qtbot, window, tiny_config, aligned_root, tmp_path):
+    import dataclasses
+
+    from zoomstudio.core.train import train
+
+    runs_dir = tmp_path / "runs"
+    for name in ("a", "b"):
+        cfg = dataclasses.replace(tiny_config, name=name, steps=2, val_every=2, runs_dir=str(runs_dir))
+        assert list(train(cfg))[-1].reason == "completed"
+    window.settings.runs_dir = str(runs_dir)
+    window._refresh_runs()
+    panel = window.training
+    assert panel.runs.count() == 2
+    panel.runs.selectAll()
+    loss_curves = [k for k in panel.series if k.endswith(" loss")]
+    psnr_curves = [k for k in panel.series if k.endswith(" PSNR")]
+    assert len(loss_curves) == 2 and len(psnr_curves) == 2
+    assert all(panel.series[k][0] == [1.0, 2.0] for k in loss_curves)
+    _open(qtbot, window, aligned_root)
+    panel.runs.setCurrentRow(1)
+    panel.evaluate.click()
+    qtbot.waitUntil(lambda: window.compare.report is not None, timeout=180000)
+    assert "ours" in window.compare.report["methods"] and window.tabs.currentWidget() is window.compare
+
+
 def test_compare_metrics_table(qtbot, window, aligned_root, tmp_path):
     from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
 
@@ -277,3 +302,22 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
     del guard
     _delete(owner)
     assert gc.isenabled() and gc_guard._holders == 0
+
+
+def test_signal_emit_keeps_reference_counts():
+    """PySide6 6.12.0 dropped a reference to True per emit: after ~2000 events the app aborted."""
+    import sys
+
+    from PySide6.QtCore import QObject, Signal
+
+    class Emitter(QObject):
+        plain = Signal()
+        value = Signal(object)
+
+    e = Emitter()
+    e.value.connect(lambda v: None)
+    before = (sys.getrefcount(True), sys.getrefcount(False))
+    for i in range(500):
+        e.plain.emit()
+        e.value.emit(i)
+    assert (sys.getrefcount(True), sys.getrefcount(False)) == before

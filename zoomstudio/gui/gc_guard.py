@@ -2,11 +2,12 @@
 
 The collector runs in whichever thread happens to allocate when a threshold is
 crossed. If that is a worker thread and the garbage holds Qt wrappers made on
-the GUI thread (widgets, pixmaps, signal closures), Qt objects are destroyed
-off their thread and the process segfaults (seen here: a worker scanning a
-dataset crashed while "Garbage-collecting"). While a main window lives,
-automatic collection is off and a GUI-thread timer collects instead, with the
-interpreter's own generation thresholds.
+the GUI thread (widgets, pixmaps, closures over them), Qt objects are destroyed
+off their thread, which Qt does not allow. While a main window lives, automatic
+collection is off and a GUI-thread timer collects instead, with the
+interpreter's own generation thresholds (pyqtgraph's GarbageCollector does the
+same; this one is owned by the window and turns collection back on when the
+last window is destroyed).
 """
 
 from __future__ import annotations

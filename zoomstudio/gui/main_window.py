@@ -109,6 +109,7 @@ class MainWindow(QMainWindow):
         self.training.start_requested.connect(self.start_training)
         self.training.resume_requested.connect(self.resume_training)
         self.training.stop_requested.connect(self.train_job.cancel)
+        self.training.evaluate_requested.connect(lambda model: self.evaluate_dataset(model=model))
         self.zoom.run_requested.connect(self.run_zoom_queue)
         self.zoom.cancel_requested.connect(self.zoom_job.cancel)
         self.zoom.save_requested.connect(self.save_zoom_result)

@@ -1,4 +1,9 @@
-"""Training panel: config form, Start / Stop / Resume, live plots, previews and past runs."""
+"""Training panel: config form, Start / Stop / Resume, live plots, previews and past runs.
+
+Selecting past runs (several with Ctrl / Shift) overlays their loss and
+validation PSNR curves while nothing trains; "Evaluate selected" scores a run's
+best checkpoint in Compare.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ import pyqtgraph as pg
 import qtawesome as qta
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -24,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ..core.train import TrainConfig
+from ..core.train import TrainConfig, read_metrics
 from ..core.train.events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
 from .panes import ImagePane
 
@@ -36,6 +42,10 @@ class TrainingPanel(QWidget):
     start_requested = Signal(object)
     resume_requested = Signal(str)
     stop_requested = Signal()
+    evaluate_requested = Signal(str)  # a checkpoint file to evaluate as "ours"
+
+    #: one colour per compared run
+    RUN_COLOURS = ("#f5a524", "#3e63dd", "#e5484d", "#46a758", "#8e4ec6", "#12a594", "#d6409f", "#f5f7fa")
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -87,15 +97,22 @@ class TrainingPanel(QWidget):
         self.start = QPushButton(qta.icon("mdi.play"), "Start")
         self.stop = QPushButton(qta.icon("mdi.stop"), "Stop")
         self.resume = QPushButton(qta.icon("mdi.restart"), "Resume selected")
+        self.evaluate = QPushButton(qta.icon("mdi.table"), "Evaluate selected")
+        self.evaluate.setToolTip("Score the selected run's best checkpoint against bicubic on the open dataset")
         self.stop.setEnabled(False)
         self.status = QLabel("Idle")
+        self.status.setWordWrap(True)
         self.runs = QListWidget()
+        self.runs.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.runs.setToolTip("Select runs to compare their curves (Ctrl / Shift for several)")
+        self.running = False
         left = QVBoxLayout()
         left.addLayout(form)
         left.addWidget(_row(self.start, self.stop, self.resume))
         left.addWidget(self.status)
         left.addWidget(QLabel("Past runs"))
         left.addWidget(self.runs, 1)
+        left.addWidget(self.evaluate)
         self.loss_plot = pg.PlotWidget(title="CoBi losses")
         self.loss_plot.addLegend()
         self.loss_plot.setLabel("bottom", "step")
@@ -118,6 +135,8 @@ class TrainingPanel(QWidget):
         self.start.clicked.connect(self._start)
         self.stop.clicked.connect(self.stop_requested)
         self.resume.clicked.connect(self._resume)
+        self.evaluate.clicked.connect(self._evaluate)
+        self.runs.itemSelectionChanged.connect(self._selection_changed)
         self.base_config = TrainConfig()
 
     def config(self) -> TrainConfig:
@@ -178,9 +197,43 @@ class TrainingPanel(QWidget):
         if item is not None:
             self.resume_requested.emit(item.data(256))
 
+    def _evaluate(self) -> None:
+        item = self.runs.currentItem()
+        if item is None:
+            return
+        ck = Path(item.data(256)) / "checkpoints"
+        best = ck / "best.safetensors"
+        model = best if best.exists() else ck / "last.safetensors"
+        if not model.exists():
+            self.status.setText(f"{item.data(256)}: no checkpoint to evaluate yet")
+            return
+        self.evaluate_requested.emit(str(model))
+
+    def _selection_changed(self) -> None:
+        if not self.running:
+            self.show_runs([it.data(256) for it in self.runs.selectedItems()])
+
+    def show_runs(self, run_dirs: list[str]) -> None:
+        """Overlay the total loss and validation PSNR of past runs (one colour each)."""
+        self.clear_plots()
+        for i, run in enumerate(run_dirs):
+            records = read_metrics(run)
+            name = Path(run).name
+            pen = pg.mkPen(self.RUN_COLOURS[i % len(self.RUN_COLOURS)], width=2)
+            steps = [(r["step"], r["loss"]) for r in records if "loss" in r]
+            vals = [(r["step"], r["val"]["psnr"]) for r in records if "psnr" in r.get("val", {})]
+            for plot, points in ((self.loss_plot, steps), (self.val_plot, vals)):
+                if points:
+                    xs, ys = (np.array(v, dtype=float) for v in zip(*points))
+                    key = f"{name} {'loss' if plot is self.loss_plot else 'PSNR'}"
+                    self.curves[key] = plot.plot(xs, ys, pen=pen, name=name)
+                    self.series[key] = (list(xs), list(ys))
+
     def set_running(self, running: bool) -> None:
+        self.running = running
         self.start.setEnabled(not running)
         self.resume.setEnabled(not running)
+        self.evaluate.setEnabled(not running)
         self.stop.setEnabled(running)
 
     def clear_plots(self) -> None:
