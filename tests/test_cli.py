@@ -69,3 +69,27 @@ def test_every_command_documented_in_readme(cmd):
 
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
     assert f"zoomstudio {cmd}" in readme
+
+
+def test_doctor_checks_the_install_and_child_jobs():
+    out = subprocess.run([sys.executable, "-m", "zoomstudio", "doctor"], capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stdout + out.stderr
+    lines = out.stdout.splitlines()
+    assert all(line.split()[0] in ("ok", "warn") for line in lines)
+    child = next(line for line in lines if "child-process jobs" in line)
+    assert child.startswith("ok") and "loaded torch" in child
+    assert any(line.startswith("ok    bundled model") for line in lines)
+
+
+def test_doctor_fails_on_a_known_bad_qt_binding(monkeypatch):
+    from zoomstudio.cli import doctor
+
+    real = doctor._version
+    monkeypatch.setattr(doctor, "_version", lambda d: "6.12.0" if d == "PySide6-Essentials" else real(d))
+    results = {name: (status, detail) for status, name, detail in doctor.checks(child=False)}
+    status, detail = results["PySide6-Essentials"]
+    if sys.version_info < (3, 12):
+        assert status == "FAIL" and "Signal.emit" in detail
+    else:
+        assert status == "ok"

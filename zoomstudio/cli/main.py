@@ -24,6 +24,7 @@ COMMANDS = {
     "eval": ("evaluate", "PSNR / SSIM / LPIPS of bicubic, baselines and our model on SR-RAW pairs"),
     "weights": ("weights", "show or fetch the pretrained backbones (VGG-19, AlexNet, VGG-16)"),
     "gui": ("gui", "open the desktop app (also what `zoomstudio` alone does)"),
+    "doctor": ("doctor", "check this installation (versions, devices, weights, child jobs)"),
 }
 
 

@@ -129,3 +129,10 @@ def run_in_child(target: str, *args: Any, cancel: CancelToken | None = None, nic
     if process.exitcode:
         raise ChildJobError(f"the job's process exited with code {process.exitcode}"
                             + (" (killed: out of memory?)" if process.exitcode in (-9, 137) else ""))
+
+
+def probe(*, cancel: CancelToken | None = None) -> Iterator[dict]:
+    """A job that reports where it runs (``zoomstudio doctor`` checks child-process jobs with it)."""
+    import torch
+
+    yield {"pid": os.getpid(), "torch": torch.__version__, "threads": torch.get_num_threads()}
