@@ -7,6 +7,7 @@ check fails. Nothing is downloaded.
 from __future__ import annotations
 
 import argparse
+import importlib
 import platform
 import sys
 import time
@@ -24,11 +25,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = "example: zoomstudio doctor"
 
 
+#: distribution -> the module that carries its ``__version__`` (frozen builds have no metadata)
+MODULES = {"opencv-python-headless": "cv2", "PySide6-Essentials": "PySide6", "scikit-image": "skimage"}
+
+
 def _version(dist: str) -> str | None:
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
+        pass
+    try:
+        module = importlib.import_module(MODULES.get(dist, dist))
+    except ImportError:
         return None
+    return str(getattr(module, "__version__", "unknown version"))
 
 
 def checks(child: bool = True):
@@ -43,7 +53,7 @@ def checks(child: bool = True):
         if bad and sys.version_info < (3, 12):
             yield "FAIL", dist, f"{v}: {bad}"
         else:
-            yield ("ok" if v else "warn"), dist, v or "not installed (from metadata; a frozen build has none)"
+            yield ("ok" if v else "warn"), dist, v or "not installed"
     import rawpy
 
     yield "ok", "LibRaw", rawpy.libraw_version if isinstance(rawpy.libraw_version, str) else \
