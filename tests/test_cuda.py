@@ -69,3 +69,22 @@ def test_tiled_zoom_on_cuda_matches_cpu(arw_path):
         images[dev] = result.values["image"]
     assert images["cuda"].shape == images["cpu"].shape == (480, 640, 3)
     assert float(abs(images["cuda"] - images["cpu"]).max()) < 2e-3
+
+
+def test_child_process_jobs_train_and_evaluate_on_cuda(tiny_config, aligned_root, tmp_path):
+    """The app's path: jobs in a spawned child process, on the GPU (CUDA must initialise in the child)."""
+    from zoomstudio.core.events import Result
+    from zoomstudio.core.metrics.methods import Method
+    from zoomstudio.core.metrics.protocol import EvalProtocol
+    from zoomstudio.core.process_job import run_in_child
+    from zoomstudio.core.train import RunFinished, RunStarted
+
+    cfg = dataclasses.replace(tiny_config, device="cuda", steps=2, val_every=2, runs_dir=str(tmp_path / "runs"))
+    events = list(run_in_child("zoomstudio.core.train.loop:train", cfg))
+    started = next(e for e in events if isinstance(e, RunStarted))
+    assert "cuda" in str(started.device) and isinstance(events[-1], RunFinished) and events[-1].reason == "completed"
+    model = Path(events[-1].run_dir) / "checkpoints" / "last.safetensors"
+    methods = [Method("bicubic", "bicubic"), Method("ours", "raw", str(model))]
+    report = [e for e in run_in_child("zoomstudio.core.metrics.evaluation:evaluate", str(aligned_root), 4, methods,
+                                      EvalProtocol(), device="cuda", max_pairs=2) if isinstance(e, Result)][-1]
+    assert report.values["pairs"] == 2 and report.values["methods"]["ours"]["psnr"] > 0
