@@ -109,6 +109,51 @@ def test_training_plots_and_stop_with_checkpoint(qtbot, window, tiny_config, tmp
     assert panel.runs.count() == 1
 
 
+def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtbot, window, tiny_config, tmp_path,
+                                                                            monkeypatch):
+    import dataclasses
+    import multiprocessing
+
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = window.training
+    panel.set_config(dataclasses.replace(tiny_config, steps=500, val_every=0, checkpoint_every=0))
+    window.settings.runs_dir = str(tmp_path / "runs")
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.point_count("total") >= 1, timeout=120000)
+    children = multiprocessing.active_children()
+    assert any(p.name.startswith("zoomstudio-job") for p in children)
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.No)
+    assert not window.close() and window.isVisible() and window.train_job.running  # "No" keeps it running
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.Yes)
+    assert window.close() and len(asked) == 2
+    # close() returned after the child saved and exited; the queued events still reach the panel
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("zoomstudio-job")]
+    qtbot.waitUntil(lambda: not window.train_job.running and "cancelled" in panel.status.text(), timeout=10000)
+    (run,) = list((tmp_path / "runs").iterdir())
+    assert (run / "checkpoints" / "last.safetensors").exists()
+
+
+def test_a_training_process_that_dies_shows_an_error_and_the_app_keeps_working(qtbot, window, tiny_config,
+                                                                                tmp_path):
+    import dataclasses
+    import multiprocessing
+    import os
+    import signal
+
+    panel = window.training
+    panel.set_config(dataclasses.replace(tiny_config, steps=500, val_every=0, checkpoint_every=0))
+    window.settings.runs_dir = str(tmp_path / "runs")
+    panel.start.click()
+    qtbot.waitUntil(lambda: panel.point_count("total") >= 1, timeout=120000)
+    (child,) = [p for p in multiprocessing.active_children() if p.name.startswith("zoomstudio-job")]
+    os.kill(child.pid, signal.SIGKILL)  # as the kernel's OOM killer would
+    qtbot.waitUntil(lambda: not window.train_job.running, timeout=30000)
+    assert window.errors_shown and "exited with code -9" in window.errors_shown[-1]
+    assert panel.start.isEnabled()  # ready for the next run
+
+
 def test_past_runs_overlay_their_curves_and_evaluate_in_compare(qtbot, window, tiny_config, aligned_root, tmp_path):
     import dataclasses
 
