@@ -109,6 +109,19 @@ def test_training_plots_and_stop_with_checkpoint(qtbot, window, tiny_config, tmp
     assert panel.runs.count() == 1
 
 
+def test_training_form_round_trips_and_validates_with_lpips(qtbot, window, tiny_config, tmp_path):
+    import dataclasses
+
+    panel = window.training
+    cfg = dataclasses.replace(tiny_config, steps=2, val_every=2, val_lpips=True, checkpoint_every=0)
+    panel.set_config(cfg)
+    assert panel.config() == cfg  # every field the form shows goes back unchanged
+    window.settings.runs_dir = str(tmp_path / "runs")
+    panel.start.click()
+    qtbot.waitUntil(lambda: not window.train_job.running and panel.point_count("psnr") == 1, timeout=120000)
+    assert panel.point_count("lpips") == 1 and panel.point_count("ssim") == 1
+
+
 def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtbot, window, tiny_config, tmp_path,
                                                                             monkeypatch):
     import dataclasses

@@ -16,6 +16,7 @@ import qtawesome as qta
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -79,6 +80,10 @@ class TrainingPanel(QWidget):
         self.blocks = QSpinBox()
         self.blocks.setRange(1, 64)
         self.blocks.setValue(16)
+        self.val_every = QSpinBox()
+        self.val_every.setRange(0, 1_000_000)
+        self.val_every.setSpecialValueText("never")
+        self.val_lpips = QCheckBox("LPIPS too (slower)")
         form = QFormLayout()
         form.addRow("Data root", self.data_root)
         form.addRow("Zoom", self.zoom)
@@ -94,6 +99,7 @@ class TrainingPanel(QWidget):
         form.addRow("Net width / blocks", _row(self.width_net, self.blocks))
         form.addRow("Device", self.device)
         form.addRow("Split seed", self.split_seed)
+        form.addRow("Validate every", _row(self.val_every, self.val_lpips))
         self.start = QPushButton(qta.icon("mdi.play"), "Start")
         self.stop = QPushButton(qta.icon("mdi.stop"), "Stop")
         self.resume = QPushButton(qta.icon("mdi.restart"), "Resume selected")
@@ -147,6 +153,8 @@ class TrainingPanel(QWidget):
             b,
             device=self.device.currentText(),
             steps=self.steps.value(),
+            val_every=self.val_every.value(),
+            val_lpips=self.val_lpips.isChecked(),
             batch_size=self.batch.value(),
             data=dataclasses.replace(b.data, root=self.data_root.text(), zoom=zoom, patch=self.patch.value(),
                                      split_seed=self.split_seed.value()),
@@ -174,6 +182,8 @@ class TrainingPanel(QWidget):
         self.blocks.setValue(cfg.net.blocks)
         self.device.setCurrentText(cfg.device)
         self.split_seed.setValue(cfg.data.split_seed)
+        self.val_every.setValue(cfg.val_every)
+        self.val_lpips.setChecked(cfg.val_lpips)
 
     def set_runs(self, runs: list[dict]) -> None:
         self.runs.clear()
