@@ -55,6 +55,28 @@ def test_opens_dataset_and_lists_sequences(qtbot, window, aligned_root):
     assert [root_item.child(i).isHidden() for i in range(5)] == [True, True, False, True, True]
 
 
+def test_browser_shows_shot_details_thumbnails_and_broken_sequences(qtbot, window, synth_copy):
+    (synth_copy / "00001" / "tform.txt").write_text("not a tform file\n")
+    broken = synth_copy / "00009"
+    broken.mkdir()
+    (broken / "00001.ARW").write_bytes(b"x" * 5000)
+    window.open_dataset(synth_copy)
+    qtbot.waitUntil(lambda: window.index is not None, timeout=30000)
+    root = window.browser.tree.topLevelItem(0)
+    items = {root.child(i).text(0): root.child(i) for i in range(root.childCount())}
+    assert "tform.txt: invalid" in items["00001"].toolTip(0)
+    assert items["00009"].text(1) == "0 shots" and "usable shot" in items["00009"].toolTip(0)
+    assert "not a RAW file" in items["00009"].toolTip(0)
+    seq = window.index.sequence("00002")
+    shot_row = items["00002"].child(0)
+    shot = seq.shot(shot_row.text(0))
+    assert shot_row.text(1) == f"{shot.focal_length:g} mm" and shot_row.text(2) == f"{shot.exif.iso:g}"
+    assert shot_row.text(3).startswith("1/") and shot_row.text(3).endswith(" s")
+    shots = [items["00002"].child(i) for i in range(items["00002"].childCount())]
+    # shot rows get no icon but their thumbnail, loaded in the background
+    qtbot.waitUntil(lambda: all(not s.icon(0).isNull() for s in shots), timeout=30000)
+
+
 def test_fov_rectangles_match_focal_ratios(qtbot, window, aligned_root):
     _open(qtbot, window, aligned_root)
     seq = window.sequence

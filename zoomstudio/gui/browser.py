@@ -123,7 +123,9 @@ class SequenceBrowser(QWidget):
     def _show_status(self, item: QTreeWidgetItem, seq: Sequence) -> None:
         """Tooltip and icon from one read of the sequence's tform.txt / wb.txt."""
         text = self._status_text(seq)
-        if "invalid" in text:
+        if len(seq.shots) < 2:  # unreadable: nothing to align or train on; the tooltip says why
+            icon = qta.icon("mdi.alert-circle", color="#e5484d")
+        elif "invalid" in text:
             icon = qta.icon("mdi.alert", color="#e5484d")
         elif "missing" in text:
             icon = qta.icon("mdi.progress-question", color="#f5a524")
