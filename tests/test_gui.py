@@ -100,7 +100,10 @@ def test_inspector_modes_render(qtbot, window, aligned_root, mode):
     assert before is not None and after is not None and before.shape == after.shape
     if mode == "difference":  # aligned frames differ less from the reference than unaligned ones
         assert after.mean() <= before.mean() + 1e-6
-    assert "ECC score" in insp.info.toPlainText()
+    frame = next(f for f in json.loads((window.sequence.path / "align.json").read_text())["frames"]
+                 if f["key"] == "00002")
+    assert f"ECC score {frame['score']}" in insp.info.toPlainText()
+    assert f"shift {frame['shift_px']:.2f} px" in insp.info.toPlainText()
 
 
 def test_realign_writes_tform(qtbot, window, synth_copy):
@@ -112,6 +115,16 @@ def test_realign_writes_tform(qtbot, window, synth_copy):
     qtbot.waitUntil(lambda: (seq_dir / "tform.txt").exists() and not window.align_job.running, timeout=60000)
     assert json.loads((seq_dir / "align.json").read_text())["motion"] == "affine"
     assert "present" in window.browser.tree.topLevelItem(0).child(0).toolTip(0)
+
+
+def test_realign_cancel_writes_nothing(qtbot, window, synth_copy):
+    _open(qtbot, window, synth_copy)
+    seq_dir = window.sequence.path
+    window.inspector.realign.click()
+    window.inspector.cancel.click()
+    qtbot.waitUntil(lambda: not window.align_job.running, timeout=60000)
+    assert "cancelled" in window.job_label.text() and not (seq_dir / "tform.txt").exists()
+    assert window.inspector.realign.isEnabled()
 
 
 def test_training_plots_and_stop_with_checkpoint(qtbot, window, tiny_config, tmp_path):
