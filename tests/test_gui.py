@@ -310,6 +310,12 @@ def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, 
     from zoomstudio.core.infer import read_image
 
     assert read_image(saved).shape == (128, 192, 3)
+    import tifffile
+
+    with tifffile.TiffFile(saved) as tif:  # 16-bit, with the camera's EXIF kept
+        page = tif.pages[0]
+        assert page.dtype.name == "uint16" and page.tags["Make"].value.startswith("SONY")
+        assert page.tags["ExifTag"].value["FocalLength"][0] / page.tags["ExifTag"].value["FocalLength"][1] == 129
 
 
 def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):

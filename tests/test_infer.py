@@ -91,7 +91,8 @@ def test_writers_keep_depth_and_exif(tmp_path, fmt, depth):
 
     yy, xx = np.mgrid[0:20, 0:30]
     img = np.stack([xx / 29, yy / 19, (xx + yy) / 48], axis=-1).astype(np.float32)  # smooth: JPEG-friendly
-    info = ExifInfo(make="SONY", model="ILCE-7RM3", orientation=3, datetime="2018:07:11 01:18:47")
+    info = ExifInfo(make="SONY", model="ILCE-7RM3", orientation=3, datetime="2018:07:11 01:18:47", iso=3200,
+                    exposure_time=1 / 640, focal_length=129.0)
     ext = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}[fmt]
     path = write_image(tmp_path / f"out{ext}", img, fmt, exif=info, description="model m.safetensors")
     back = read_image(path)
@@ -100,8 +101,19 @@ def test_writers_keep_depth_and_exif(tmp_path, fmt, depth):
     assert np.abs(back - img).max() <= tol + 1e-6
     with Image.open(path) as im:
         exif = im.getexif()
+        sub = exif.get_ifd(0x8769)
     assert exif.get(271) == "SONY" and exif.get(272) == "ILCE-7RM3" and exif.get(274) == 3
     assert "m.safetensors" in str(exif.get(270))
+    def num(v):  # Pillow gives IFDRational or (numerator, denominator)
+        return v[0] / v[1] if isinstance(v, tuple) else float(v)
+
+    assert num(sub[37386]) == 129.0 and sub[34855] == 3200 and num(sub[33434]) == pytest.approx(1 / 640)
+    assert sub[36867] == "2018:07:11 01:18:47"
+    if fmt == "tiff":  # and our own reader (tifffile) agrees
+        from zoomstudio.core.raw.exif import read_tiff_exif
+
+        back_info = read_tiff_exif(path)
+        assert (back_info.focal_length, back_info.iso, back_info.make) == (129.0, 3200, "SONY")
     assert not list(tmp_path.glob(".*partial*"))
 
 

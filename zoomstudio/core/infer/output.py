@@ -1,8 +1,9 @@
 """Writing zoomed images: 16-bit TIFF / PNG (8-bit PNG / JPEG on request) with the source EXIF.
 
 Images are RGB float (H, W, 3) in [0, 1]. The EXIF kept: make, model, capture
-date, orientation (pixels stay in sensor orientation, as the RAW), plus a
-note of the model used in ImageDescription and Software. Files are written
+date, orientation (pixels stay in sensor orientation, as the RAW), exposure
+time, ISO and focal length, plus a note of the model used in ImageDescription
+and Software. Files are written
 to a temporary name and renamed, so a failure never leaves half an image.
 """
 
@@ -15,7 +16,15 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_output
-from ..raw.exif import ExifInfo, exif_bytes
+from ..raw.exif import (
+    TAG_DATETIME_ORIGINAL,
+    TAG_EXIF_IFD,
+    TAG_EXPOSURE_TIME,
+    TAG_FOCAL_LENGTH,
+    TAG_ISO,
+    ExifInfo,
+    exif_bytes,
+)
 
 FORMATS = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}
 
@@ -29,7 +38,68 @@ def _tiff_tags(info: ExifInfo, description: str, software: str) -> list:
     if info.datetime:
         tags.append((306, 2, 0, info.datetime, True))
     tags.append((274, 3, 1, int(info.orientation or 1), True))
+    if _exif_entries(info):
+        # tifffile will not write ExifTag (34665) itself: a LONG placeholder under the tag just below it
+        # (no other tag sits between, so the IFD stays sorted) is retagged by _append_exif_ifd
+        tags.append((_EXIF_PLACEHOLDER, 4, 1, 0, True))
     return tags
+
+
+_EXIF_PLACEHOLDER = TAG_EXIF_IFD - 1
+
+
+def _exif_entries(info: ExifInfo) -> list[tuple[int, int, int, bytes]]:
+    """The EXIF sub-IFD entries as (tag, TIFF type, count, little-endian payload), sorted by tag."""
+    from fractions import Fraction
+
+    out = []
+    if info.exposure_time:
+        f = Fraction(info.exposure_time).limit_denominator(100000)
+        out.append((TAG_EXPOSURE_TIME, 5, 1, struct.pack("<II", f.numerator, f.denominator)))
+    if info.iso:
+        out.append((TAG_ISO, 3, 1, struct.pack("<H", min(int(round(info.iso)), 65535))))
+    if info.datetime:
+        text = info.datetime.encode("ascii", "replace")[:19] + b"\0"
+        out.append((TAG_DATETIME_ORIGINAL, 2, len(text), text))
+    if info.focal_length:
+        f = Fraction(info.focal_length).limit_denominator(1000)
+        out.append((TAG_FOCAL_LENGTH, 5, 1, struct.pack("<II", f.numerator, f.denominator)))
+    if out:  # the sub-IFD's required tags: ExifVersion 2.32, FlashpixVersion 1.0, ColorSpace sRGB
+        out += [(0x9000, 7, 4, b"0232"), (0xA000, 7, 4, b"0100"), (0xA001, 3, 1, struct.pack("<H", 1))]
+    return sorted(out)
+
+
+def _append_exif_ifd(path: Path, info: ExifInfo) -> None:
+    """Write the EXIF sub-IFD tifffile cannot: appended to the file, pointed to from IFD0's ExifIFD tag."""
+    entries = _exif_entries(info)
+    with open(path, "rb") as f:  # find IFD0's ExifIFD entry (tifffile writes classic little-endian TIFF)
+        head = f.read(8)
+        if head[:4] != b"II*\0":
+            raise ValueError(f"{path}: not a little-endian classic TIFF")
+        ifd0 = struct.unpack("<I", head[4:])[0]
+        f.seek(ifd0)
+        count = struct.unpack("<H", f.read(2))[0]
+        table = f.read(12 * count)
+    tags = [struct.unpack("<H", table[12 * i : 12 * i + 2])[0] for i in range(count)]
+    if _EXIF_PLACEHOLDER not in tags or max(tags) != _EXIF_PLACEHOLDER:
+        raise ValueError(f"{path}: no ExifIFD placeholder at the end of IFD0")
+    entry = ifd0 + 2 + 12 * tags.index(_EXIF_PLACEHOLDER)
+    with open(path, "r+b") as f:
+        base = f.seek(0, 2)
+        if base % 2:  # IFDs start on a word boundary
+            f.write(b"\0")
+            base += 1
+        data_at = base + 2 + 12 * len(entries) + 4
+        table, data = [struct.pack("<H", len(entries))], b""
+        for tag, kind, count, payload in entries:
+            if len(payload) <= 4:
+                table.append(struct.pack("<HHI", tag, kind, count) + payload.ljust(4, b"\0"))
+            else:
+                table.append(struct.pack("<HHII", tag, kind, count, data_at + len(data)))
+                data += payload + (b"\0" if len(payload) % 2 else b"")
+        f.write(b"".join(table) + struct.pack("<I", 0) + data)
+        f.seek(entry)
+        f.write(struct.pack("<HHII", TAG_EXIF_IFD, 4, 1, base))
 
 
 def _png_with_exif(png: bytes, exif: bytes) -> bytes:
@@ -60,6 +130,8 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
             data = np.rint(rgb * 65535).astype(np.uint16)
             tifffile.imwrite(tmp, data, photometric="rgb", compression="zlib", software=software,
                              extratags=_tiff_tags(info, description, software), metadata=None)
+            if _exif_entries(info):
+                _append_exif_ifd(tmp, info)
         elif fmt in ("png", "png8"):
             depth = 65535 if fmt == "png" else 255
             data = np.rint(rgb[..., ::-1] * depth).astype(np.uint16 if fmt == "png" else np.uint8)
