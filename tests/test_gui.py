@@ -318,6 +318,18 @@ def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, 
         assert page.tags["ExifTag"].value["FocalLength"][0] / page.tags["ExifTag"].value["FocalLength"][1] == 129
 
 
+def test_zoom_uses_the_preferred_device(qtbot, window, arw_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("checks the message for a missing GPU")
+    window.settings.device = "cuda:0"  # Preferences > Device
+    window.add_raw_files([arw_path])
+    qtbot.waitUntil(lambda: not window.zoom_job.running and bool(window.errors_shown), timeout=60000)
+    assert "CUDA is not available" in window.errors_shown[-1] and not window.zoom_results
+    assert window.zoom.queued() == [arw_path]  # kept for a retry on another device
+
+
 def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):
     from zoomstudio.gui.main_window import MainWindow
 

@@ -373,7 +373,7 @@ class MainWindow(QMainWindow):
         model = Path(self.zoom.model.text()) if self.zoom.model.text() else default_model_path(scale)
         files = self.zoom.queued()
         opts = ZoomOptions(roi=self.zoom.region(), tile=self.settings.tile or None,
-                           memory_mb=self.settings.memory_mb, device="cpu")
+                           memory_mb=self.settings.memory_mb, device=self.settings.device)
         self.zoom.run.setEnabled(False)
         self.zoom.cancel.setEnabled(True)
         self.zoom_results = []
@@ -386,10 +386,10 @@ class MainWindow(QMainWindow):
             self.zoom.status.setText(ev.message)
         elif isinstance(ev, Problem):
             self.show_error(str(ev))
-            self.zoom.pop()
+            self.zoom.remove(ev.item)  # a file that failed leaves the queue; a device/model problem keeps it
         elif isinstance(ev, Result):
             self.zoom_results.append(ev.values | {"path": ev.item})
-            self.zoom.pop()
+            self.zoom.remove(ev.item)
             self.compare.set_images({"bicubic": ev.values["bicubic"], "ours": ev.values["image"]})
             self.tabs.setCurrentWidget(self.compare)
             self.zoom.save.setEnabled(True)
@@ -562,10 +562,18 @@ def _zoom_events(files, model, scale, opts, token):
     """Load the model, then zoom each file; per-file errors become Problems and the others still run."""
     import cv2
 
+    import dataclasses
+
     from ..core.infer import zoom_raw
     from ..core.nets import WeightsError, load_net
     from ..core.raw import RawReadError
+    from ..core.train.loop import pick_device
 
+    try:
+        opts = dataclasses.replace(opts, device=str(pick_device(opts.device)))  # "auto": CUDA when present
+    except (ValueError, RuntimeError) as exc:
+        yield Problem(f"device {opts.device}", str(exc))
+        return
     try:
         net, _ = load_net(model)
     except (WeightsError, OSError) as exc:

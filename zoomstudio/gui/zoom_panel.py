@@ -90,9 +90,13 @@ class ZoomPanel(QWidget):
     def queued(self) -> list[Path]:
         return [Path(self.queue.item(i).data(256)) for i in range(self.queue.count())]
 
-    def pop(self) -> None:
-        if self.queue.count():
-            self.queue.takeItem(0)
+    def remove(self, path: str | Path) -> bool:
+        """Take ``path`` off the queue (done or failed); False when it is not queued."""
+        for i in range(self.queue.count()):
+            if self.queue.item(i).data(256) == str(path):
+                self.queue.takeItem(i)
+                return True
+        return False
 
     def set_preview(self, rgb: np.ndarray, sensor_hw: tuple[int, int], scale: int) -> None:
         """Show a preview of the next file with the default (centre) region as the rectangle."""
