@@ -52,7 +52,7 @@ def format_table(report: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..core.geometry.files import atomic_write_text
     from ..core.metrics import EvalProtocol, evaluate, parse_methods
-    from ..core.train.loop import pick_device
+    from ..core.device import pick_device
     from .main import CliError
     from .progress import consume, TerminalProgress
 

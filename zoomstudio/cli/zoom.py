@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.events import Cancelled, Progress, Result
     from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_raw
     from ..core.raw import RawReadError
-    from ..core.train.loop import pick_device
+    from ..core.device import pick_device
     from .main import CliError
     from .progress import TerminalProgress
 

@@ -172,7 +172,7 @@ class MainWindow(QMainWindow):
 
         dev = self.settings.device
         if "torch" in sys.modules:  # resolve "auto" once a job has loaded torch; never import it for this
-            from ..core.train.loop import pick_device
+            from ..core.device import pick_device
 
             try:
                 dev = str(pick_device(self.settings.device))
@@ -441,7 +441,7 @@ class MainWindow(QMainWindow):
         methods = ([Method("bicubic", "bicubic")] + [Method(n, "external", p) for n, p in baselines.items()]
                    + [Method("ours", "raw", model)])
         protocol = EvalProtocol(lpips_net=self.settings.lpips_net)
-        device = self.settings.device if self.settings.device.startswith("cuda") else "cpu"
+        device = self.settings.device  # resolved in the child ("auto": CUDA when present)
         root = str(self.index.root)
         self.compare.evaluate.setEnabled(False)
         self.job_label.setText("Evaluating…")
@@ -567,7 +567,7 @@ def _zoom_events(files, model, scale, opts, token):
     from ..core.infer import zoom_raw
     from ..core.nets import WeightsError, load_net
     from ..core.raw import RawReadError
-    from ..core.train.loop import pick_device
+    from ..core.device import pick_device
 
     try:
         opts = dataclasses.replace(opts, device=str(pick_device(opts.device)))  # "auto": CUDA when present

@@ -29,6 +29,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from ..device import pick_device
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
 from .methods import REPORTED, Method, parse_methods, reported  # noqa: F401 - re-exported
 from .protocol import EvalProtocol, prepare, to_luma
@@ -136,7 +137,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
     if not specs:
         yield Problem(str(root), f"no {scale}X pairs to evaluate")
         return
-    dev = torch.device(device)
+    dev = pick_device(device)  # "auto": CUDA when present
     runner = _Runner(methods, scale, dev, memory_mb)
     lpips_model, lpips_reason = None, None
     if with_lpips:

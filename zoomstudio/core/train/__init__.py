@@ -11,7 +11,7 @@ _EXPORTS.update({n: ".events" for n in ("CheckpointSaved", "PreviewReady", "RunF
                                         "ValidationDone")})
 _EXPORTS.update({n: ".checkpoint" for n in ("TrainState", "load_checkpoint", "save_checkpoint")})
 _EXPORTS.update({n: ".runs" for n in ("list_runs", "read_metrics")})
-_EXPORTS.update({n: ".loop" for n in ("pick_device", "train")})
+_EXPORTS.update({"pick_device": "..device", "train": ".loop"})
 __all__ = sorted(_EXPORTS)
 
 

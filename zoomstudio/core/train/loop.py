@@ -32,16 +32,9 @@ from .config import TrainConfig, config_to_dict, load_config, save_config
 from .events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
 from .runs import list_runs, read_metrics  # noqa: F401  (re-exported)
 
+from ..device import pick_device  # noqa: F401 - re-exported
+
 log = logging.getLogger(__name__)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    dev = torch.device(name)
-    if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available")
-    return dev
 
 
 def _dist_info() -> tuple[int, int]:
