@@ -372,6 +372,8 @@ def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
         "app = QApplication([])\n"
         "w = MainWindow(); w.show(); app.processEvents()\n"
         "w.compare.baselines(); w.training.config()\n"
+        "from zoomstudio.gui.main_window import PreferencesDialog\n"
+        "d = PreferencesDialog(w.settings, w); assert d.device.findText('cpu') >= 0\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "w.shutdown(); print('ok')\n"
     )
