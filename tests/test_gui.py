@@ -157,6 +157,22 @@ def test_training_form_round_trips_and_validates_with_lpips(qtbot, window, tiny_
     assert panel.point_count("lpips") == 1 and panel.point_count("ssim") == 1
 
 
+def test_training_presets_fill_the_form_and_keep_the_data_root(qtbot, window, aligned_root):
+    from zoomstudio.core.resources import config_path
+    from zoomstudio.core.train import load_config
+    from zoomstudio.gui.main_window import gpu_count
+
+    panel = window.training
+    assert panel.preset.currentText() == ("paper-4x" if gpu_count() else "default-4x")
+    _open(qtbot, window, aligned_root)
+    assert panel.data_root.text() == str(aligned_root)
+    panel.apply_preset("paper-4x")
+    paper = load_config(config_path("paper-4x"))
+    cfg = panel.config()
+    assert cfg.data.root == str(aligned_root) and cfg.net == paper.net and cfg.steps == paper.steps
+    assert cfg.loss == paper.loss and cfg.data.patch == paper.data.patch
+
+
 def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtbot, window, tiny_config, tmp_path,
                                                                             monkeypatch):
     import dataclasses

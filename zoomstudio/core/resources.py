@@ -18,6 +18,11 @@ def config_path(name: str) -> Path:
     return p
 
 
+def config_names() -> list[str]:
+    """Names of the bundled configs (``default-4x``, ``paper-4x``, ``paper-8x``, ``tiny-cpu``)."""
+    return sorted(p.stem for p in (ROOT / "configs").glob("*.yaml"))
+
+
 def default_model_path(zoom: int = 4) -> Path:
     return ROOT / "models" / f"zoomstudio-{zoom}x.safetensors"
 

@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self.training.resume_requested.connect(self.resume_training)
         self.training.stop_requested.connect(self.train_job.cancel)
         self.training.evaluate_requested.connect(lambda model: self.evaluate_dataset(model=model))
+        # a CPU-only machine starts from the config that trains in minutes there
+        self.training.apply_preset("paper-4x" if gpu_count() else "default-4x")
         self.zoom.run_requested.connect(self.run_zoom_queue)
         self.zoom.cancel_requested.connect(self.zoom_job.cancel)
         self.zoom.save_requested.connect(self.save_zoom_result)

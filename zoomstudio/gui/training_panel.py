@@ -50,6 +50,12 @@ class TrainingPanel(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        from ..core.resources import config_names
+
+        self.preset = QComboBox()
+        self.preset.addItems(config_names())
+        self.preset.setToolTip("A bundled configuration to start from (default-4x trains on a CPU in minutes; "
+                               "paper-4x / paper-8x are the paper's network, for a GPU)")
         self.data_root = QLineEdit()
         self.zoom = QComboBox()
         self.zoom.addItems(["4", "8", "2"])
@@ -85,6 +91,7 @@ class TrainingPanel(QWidget):
         self.val_every.setSpecialValueText("never")
         self.val_lpips = QCheckBox("LPIPS too (slower)")
         form = QFormLayout()
+        form.addRow("Preset", self.preset)
         form.addRow("Data root", self.data_root)
         form.addRow("Zoom", self.zoom)
         form.addRow("CoBi RGB weight", self.rgb_weight)
@@ -144,6 +151,22 @@ class TrainingPanel(QWidget):
         self.evaluate.clicked.connect(self._evaluate)
         self.runs.itemSelectionChanged.connect(self._selection_changed)
         self.base_config = TrainConfig()
+        self.preset.textActivated.connect(self.apply_preset)
+
+    def apply_preset(self, name: str) -> None:
+        """Fill the form from a bundled config, keeping the data root already chosen."""
+        from ..core.resources import config_path
+        from ..core.train.config import load_config
+
+        root = self.data_root.text()
+        try:
+            cfg = load_config(config_path(name))
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"cannot load preset {name}: {exc}")
+            return
+        self.set_config(dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, root=root or cfg.data.root)))
+        self.preset.setCurrentText(name)
+        self.status.setText(f"preset {name}")
 
     def config(self) -> TrainConfig:
         """The form as a TrainConfig (on top of ``base_config``)."""
