@@ -322,6 +322,7 @@ def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, 
     result = window.zoom_results[-1]
     assert result["image"].shape == (32 * 4, 48 * 4, 3)
     assert set(window.compare.images) == {"bicubic", "ours"}
+    assert window.zoom.state(arw_path) == "done" and window.zoom.state(malformed_paths[0]) is None
     saved = window.save_zoom_result("tiff", str(tmp_path / "out.tif"))
     from zoomstudio.core.infer import read_image
 
@@ -332,6 +333,30 @@ def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, 
         page = tif.pages[0]
         assert page.dtype.name == "uint16" and page.tags["Make"].value.startswith("SONY")
         assert page.tags["ExifTag"].value["FocalLength"][0] / page.tags["ExifTag"].value["FocalLength"][1] == 129
+
+
+def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path):
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
+    dng = synth_copy / "00001" / "00003.DNG"  # 320x240 sensor
+    zoom = window.zoom
+    zoom.model.setText(str(model))
+    window.add_raw_files([dng])
+    qtbot.waitUntil(lambda: zoom.preview_path == str(dng) and zoom.state(dng) == "done", timeout=60000)
+    assert zoom.preview.image.shape[:2] == (120, 160) and zoom.preview_scale == 0.5  # half-size render
+    assert tuple(zoom.roi.size()) == (40, 30) and zoom.region() is None  # the centre quarter, by default
+    assert window.zoom_results[-1]["roi"] == (120, 90, 80, 60)
+    zoom.roi.setPos((10, 20))  # the user drags the rectangle: that region is used from now on
+    zoom.roi.setSize((30, 20))
+    assert zoom.custom_region.isChecked() and zoom.region() == (20, 40, 60, 40)
+    zoom.queue.setCurrentRow(0)
+    zoom.queue.item(0).setSelected(True)
+    zoom.requeue.click()
+    assert zoom.state(dng) == "pending" and window.zoom_job.running and not window.zoom_results
+    qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=60000)
+    assert window.zoom_results[-1]["roi"] == (20, 40, 60, 40)
+    assert window.zoom_results[-1]["image"].shape == (160, 240, 3) and zoom.state(dng) == "done"
 
 
 def test_zoom_uses_the_preferred_device(qtbot, window, arw_path):

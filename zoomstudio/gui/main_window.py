@@ -88,8 +88,12 @@ class MainWindow(QMainWindow):
         self.align_job = JobRunner(self)
         self.train_job = JobRunner(self)
         self.zoom_job = JobRunner(self)
+        self.zoom_preview_job = JobRunner(self)
+        self._next_zoom_preview: str | None = None
         self.eval_job = JobRunner(self)
-        for job in (self.scan_job, self.preview_job, self.align_job, self.train_job, self.zoom_job, self.eval_job):
+        self.jobs = (self.train_job, self.zoom_job, self.align_job, self.preview_job, self.scan_job, self.eval_job,
+                     self.zoom_preview_job)  # training first: shutdown cancels it first
+        for job in self.jobs:
             job.failed.connect(self.show_error)
         self.scan_job.event.connect(self._scan_event)
         self.scan_job.finished.connect(self._scan_done)
@@ -114,6 +118,9 @@ class MainWindow(QMainWindow):
         # a CPU-only machine starts from the config that trains in minutes there
         self.training.apply_preset("paper-4x" if gpu_count() else "default-4x")
         self.zoom.run_requested.connect(self.run_zoom_queue)
+        self.zoom.preview_requested.connect(self.load_zoom_preview)
+        self.zoom_preview_job.event.connect(self._zoom_preview_event)
+        self.zoom_preview_job.finished.connect(self._zoom_preview_finished)
         self.zoom.cancel_requested.connect(self.zoom_job.cancel)
         self.zoom.save_requested.connect(self.save_zoom_result)
         self.zoom.model.setText(self.settings.last_model)
@@ -389,14 +396,32 @@ class MainWindow(QMainWindow):
             self.zoom.status.setText(ev.message)
         elif isinstance(ev, Problem):
             self.show_error(str(ev))
-            self.zoom.remove(ev.item)  # a file that failed leaves the queue; a device/model problem keeps it
+            self.zoom.mark(ev.item, self.zoom.FAILED, ev.reason)  # a device/model problem leaves files pending
         elif isinstance(ev, Result):
             self.zoom_results.append(ev.values | {"path": ev.item})
-            self.zoom.remove(ev.item)
+            self.zoom.mark(ev.item, self.zoom.DONE, f"{ev.values['seconds']:.1f} s")
             self.compare.set_images({"bicubic": ev.values["bicubic"], "ours": ev.values["image"]})
             self.tabs.setCurrentWidget(self.compare)
             self.zoom.save.setEnabled(True)
             self.zoom.status.setText(f"{Path(ev.item).name}: zoomed in {ev.values['seconds']:.1f} s")
+
+    def load_zoom_preview(self, path: str) -> None:
+        """Load a queued RAW's preview in the background (the latest request wins)."""
+        if self.zoom_preview_job.running:
+            self._next_zoom_preview = path
+            return
+        self._next_zoom_preview = None
+        self.zoom_preview_job.start(lambda token, p=path: _zoom_preview_events(p))
+
+    def _zoom_preview_event(self, ev) -> None:
+        if isinstance(ev, Result):
+            self.zoom.set_preview(ev.values["image"], tuple(ev.values["sensor_hw"]), ev.item)
+        elif isinstance(ev, Problem):
+            self.zoom.status.setText(str(ev))
+
+    def _zoom_preview_finished(self) -> None:
+        if self._next_zoom_preview is not None:
+            self.load_zoom_preview(self._next_zoom_preview)
 
     def _zoom_finished(self) -> None:
         self.zoom.run.setEnabled(True)
@@ -475,9 +500,9 @@ class MainWindow(QMainWindow):
 
     def shutdown(self) -> None:
         """Cancel every job, wait for them (training saves its checkpoint), save settings."""
-        for job in (self.train_job, self.zoom_job, self.align_job, self.preview_job, self.scan_job, self.eval_job):
+        for job in self.jobs:
             job.cancel()
-        for job in (self.train_job, self.zoom_job, self.align_job, self.preview_job, self.scan_job, self.eval_job):
+        for job in self.jobs:
             job.wait(120000)
         self.save_settings()
 
@@ -581,6 +606,19 @@ def _train_events(config, resume, token):
     from ..core.process_job import run_in_child
 
     yield from run_in_child("zoomstudio.core.train.loop:train", config, resume=resume, cancel=token, nice=5)
+
+
+def _zoom_preview_events(path: str):
+    """A quick half-size render of a RAW for choosing the zoom region."""
+    from ..core.raw import RawReadError
+    from ..core.raw.preview import raw_preview
+
+    try:
+        rgb, sensor_hw = raw_preview(path)
+    except (RawReadError, OSError) as exc:
+        yield Problem(path, f"no preview ({getattr(exc, 'reason', exc)})")
+        return
+    yield Result(path, {"image": rgb, "sensor_hw": list(sensor_hw)})
 
 
 def _zoom_events(files, model, scale, opts, token):

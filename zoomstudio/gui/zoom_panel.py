@@ -1,4 +1,11 @@
-"""Zoom panel: a queue of RAW files, zoom factor, region (centre or dragged rectangle), model, run."""
+"""Zoom panel: a queue of RAW files, zoom factor, region (centre or dragged rectangle), model, run.
+
+Queue items stay listed with their state (pending, done, failed); "Zoom queue"
+runs the pending ones and "Zoom selected again" re-queues finished ones, e.g.
+after dragging a new region. Selecting an item shows its preview (a quick
+half-size RAW render loaded by the window in the background), on which the
+rectangle is the region in sensor pixels.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +39,10 @@ class ZoomPanel(QWidget):
     run_requested = Signal()
     cancel_requested = Signal()
     save_requested = Signal(str)  # format
+    preview_requested = Signal(str)  # a RAW path whose preview the window should load
+
+    PENDING, DONE, FAILED = "pending", "done", "failed"
+    ROLE_PATH, ROLE_STATE = 256, 257
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -45,6 +56,8 @@ class ZoomPanel(QWidget):
         self.roi = pg.RectROI((0, 0), (10, 10), pen=pg.mkPen("#f5a524", width=2))
         self.preview.box.addItem(self.roi)
         self.run = QPushButton(qta.icon("mdi.magnify-plus"), "Zoom queue")
+        self.requeue = QPushButton(qta.icon("mdi.restore"), "Zoom selected again")
+        self.requeue.setToolTip("Queue the selected files again (e.g. with a new region), then zoom")
         self.cancel = QPushButton(qta.icon("mdi.stop"), "Cancel")
         self.cancel.setEnabled(False)
         self.fmt = QComboBox()
@@ -64,6 +77,7 @@ class ZoomPanel(QWidget):
         left.addLayout(form)
         row = QHBoxLayout()
         row.addWidget(self.run)
+        row.addWidget(self.requeue)
         row.addWidget(self.cancel)
         left.addLayout(row)
         row2 = QHBoxLayout()
@@ -78,33 +92,86 @@ class ZoomPanel(QWidget):
         self.run.clicked.connect(self.run_requested)
         self.cancel.clicked.connect(self.cancel_requested)
         self.save.clicked.connect(lambda: self.save_requested.emit(self.fmt.currentText()))
+        self.requeue.clicked.connect(self._requeue_selected)
+        self.queue.setSelectionMode(QListWidget.ExtendedSelection)
+        self.queue.currentItemChanged.connect(self._current_changed)
+        self.scale.currentTextChanged.connect(lambda _: self._centre_roi())
+        self.custom_region.toggled.connect(lambda on: on or self._centre_roi())
+        self.roi.sigRegionChangeFinished.connect(lambda _: self.custom_region.setChecked(True))  # dragged: use it
         self.preview_scale = 1.0
+        self.preview_path: str | None = None
+
+    # ------------------------------------------------------------ queue
+    def _item(self, path: str | Path) -> QListWidgetItem | None:
+        for i in range(self.queue.count()):
+            if self.queue.item(i).data(self.ROLE_PATH) == str(path):
+                return self.queue.item(i)
+        return None
 
     def add_files(self, paths: list[Path]) -> None:
+        """Queue ``paths`` (pending; a file already listed is queued again) and preview the first."""
+        first = None
         for p in paths:
-            item = QListWidgetItem(qta.icon("mdi.camera"), p.name)
-            item.setData(256, str(p))
-            item.setToolTip(str(p))
-            self.queue.addItem(item)
+            item = self._item(p)
+            if item is None:
+                item = QListWidgetItem(p.name)
+                item.setData(self.ROLE_PATH, str(p))
+                self.queue.addItem(item)
+            self.mark(p, self.PENDING)
+            first = first or item
+        if first is not None:
+            self.queue.setCurrentItem(first)
 
     def queued(self) -> list[Path]:
-        return [Path(self.queue.item(i).data(256)) for i in range(self.queue.count())]
+        """The pending files, in queue order."""
+        items = (self.queue.item(i) for i in range(self.queue.count()))
+        return [Path(it.data(self.ROLE_PATH)) for it in items if it.data(self.ROLE_STATE) == self.PENDING]
 
-    def remove(self, path: str | Path) -> bool:
-        """Take ``path`` off the queue (done or failed); False when it is not queued."""
-        for i in range(self.queue.count()):
-            if self.queue.item(i).data(256) == str(path):
-                self.queue.takeItem(i)
-                return True
-        return False
+    def state(self, path: str | Path) -> str | None:
+        item = self._item(path)
+        return None if item is None else item.data(self.ROLE_STATE)
 
-    def set_preview(self, rgb: np.ndarray, sensor_hw: tuple[int, int], scale: int) -> None:
-        """Show a preview of the next file with the default (centre) region as the rectangle."""
-        self.preview.set_image(rgb)
+    def mark(self, path: str | Path, state: str, note: str = "") -> bool:
+        """Set a listed file's state (icon and tooltip); False when it is not listed."""
+        item = self._item(path)
+        if item is None:
+            return False
+        icon = {self.PENDING: ("mdi.camera", None), self.DONE: ("mdi.check-circle", "#46a758"),
+                self.FAILED: ("mdi.alert-circle", "#e5484d")}[state]
+        item.setIcon(qta.icon(icon[0], color=icon[1]) if icon[1] else qta.icon(icon[0]))
+        item.setData(self.ROLE_STATE, state)
+        item.setToolTip(f"{item.data(self.ROLE_PATH)}\n{state}" + (f": {note}" if note else ""))
+        return True
+
+    def _requeue_selected(self) -> None:
+        for item in self.queue.selectedItems():
+            self.mark(item.data(self.ROLE_PATH), self.PENDING)
+        if self.queued():
+            self.run_requested.emit()
+
+    def _current_changed(self, current: QListWidgetItem | None, _previous) -> None:
+        if current is not None and current.data(self.ROLE_PATH) != self.preview_path:
+            self.preview_requested.emit(current.data(self.ROLE_PATH))
+
+    # ------------------------------------------------------------ preview and region
+    def set_preview(self, rgb: np.ndarray, sensor_hw: tuple[int, int], path: str | None = None) -> None:
+        """Show ``rgb`` (a reduced view of a ``sensor_hw`` mosaic); the rectangle stays where the user put it."""
+        self.preview_path = path
+        self.preview.set_image(rgb, f"Preview of {Path(path).name}: drag the rectangle to choose the region"
+                               if path else None)
         self.preview_scale = rgb.shape[1] / sensor_hw[1]
-        h, w = rgb.shape[:2]
-        self.roi.setPos(((w - w / scale) / 2, (h - h / scale) / 2))
-        self.roi.setSize((w / scale, h / scale))
+        if not self.custom_region.isChecked():
+            self._centre_roi()
+
+    def _centre_roi(self) -> None:
+        """The default region: the centre 1/zoom of the frame."""
+        if self.preview.image is None:
+            return
+        h, w = self.preview.image.shape[:2]
+        scale = int(self.scale.currentText())
+        # finish=False: a programmatic move is not the user's drag (which turns the custom region on)
+        self.roi.setPos(((w - w / scale) / 2, (h - h / scale) / 2), finish=False)
+        self.roi.setSize((w / scale, h / scale), finish=False)
 
     def region(self) -> tuple[int, int, int, int] | None:
         """The dragged rectangle in sensor pixels, or ``None`` for the centre default."""

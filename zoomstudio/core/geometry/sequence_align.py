@@ -234,12 +234,9 @@ def load_rgb_preview(shot: Shot, reduction: int = 1) -> np.ndarray:
             raise OSError(f"{shot.jpg_path}: cannot decode JPEG")
         return bgr[..., ::-1].astype(np.float32) / 255.0
     from ..raw import read_raw
+    from ..raw.preview import quick_render
 
-    img = read_raw(shot.raw_path)
-    p = img.packed()
-    gains = img.meta.wb_gains
-    rgb = np.stack([p[0] * gains[0], 0.5 * (p[1] + p[3]), p[2] * gains[2]], axis=-1)
-    rgb = np.power(np.clip(rgb, 0, 1), 1 / 2.2, dtype=np.float32)
+    rgb = quick_render(read_raw(shot.raw_path))
     if reduction > 2:
         h, w = rgb.shape[:2]
         rgb = cv2.resize(rgb, (max(1, w * 2 // reduction), max(1, h * 2 // reduction)), interpolation=cv2.INTER_AREA)
