@@ -287,7 +287,9 @@ def test_compare_picks_pairs_and_external_baselines(qtbot, window, aligned_root,
     assert compare.panes[3].title.text() == f"ground truth   {second_pair}"
     assert not np.array_equal(first, compare.images["ground truth"])
     row = compare.report["per_pair"][1]
-    assert compare.panes[2].title.text() == f"ours   {row['ours']['psnr']:.2f} dB, SSIM {row['ours']['ssim']:.3f}"
+    ours = row["ours"]
+    lp = f", LPIPS {ours['lpips']:.3f}" if ours.get("lpips") is not None else ""
+    assert compare.panes[2].title.text() == f"ours   {ours['psnr']:.2f} dB, SSIM {ours['ssim']:.3f}{lp}"
 
 
 def test_first_launch_builds_and_opens_the_demo_dataset(qtbot, window):

@@ -216,7 +216,11 @@ class CompareView(QWidget):
         titles = {}
         for n in names:
             s = row.get(n)
-            titles[n] = n if not s or s.get("psnr") is None else f"{n}   {s['psnr']:.2f} dB, SSIM {s['ssim']:.3f}"
+            if not s or s.get("psnr") is None:
+                titles[n] = n
+            else:
+                lp = f", LPIPS {s['lpips']:.3f}" if s.get("lpips") is not None else ""
+                titles[n] = f"{n}   {s['psnr']:.2f} dB, SSIM {s['ssim']:.3f}{lp}"
         titles["ground truth"] = f"ground truth   {entry['pair']}"
         self.set_images({n: entry["images"][n] for n in names}, titles)
 
