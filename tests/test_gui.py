@@ -417,6 +417,8 @@ def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
         "w.compare.baselines(); w.training.config()\n"
         "from zoomstudio.gui.main_window import PreferencesDialog\n"
         "d = PreferencesDialog(w.settings, w); assert d.device.findText('cpu') >= 0\n"
+        "expected = 'Device: auto (cuda)' if w.gpus else 'Device: auto (cpu)'\n"
+        "assert w.device_label.text() == expected, w.device_label.text()\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
         "w.shutdown(); print('ok')\n"
     )

@@ -115,8 +115,9 @@ class MainWindow(QMainWindow):
         self.training.resume_requested.connect(self.resume_training)
         self.training.stop_requested.connect(self.train_job.cancel)
         self.training.evaluate_requested.connect(lambda model: self.evaluate_dataset(model=model))
+        self.gpus = gpu_count()  # once: nvidia-smi, not torch, so the window opens fast
         # a CPU-only machine starts from the config that trains in minutes there
-        self.training.apply_preset("paper-4x" if gpu_count() else "default-4x")
+        self.training.apply_preset("paper-4x" if self.gpus else "default-4x")
         self.zoom.run_requested.connect(self.run_zoom_queue)
         self.zoom.preview_requested.connect(self.load_zoom_preview)
         self.zoom_preview_job.event.connect(self._zoom_preview_event)
@@ -181,7 +182,9 @@ class MainWindow(QMainWindow):
         import sys
 
         dev = self.settings.device
-        if "torch" in sys.modules:  # resolve "auto" once a job has loaded torch; never import it for this
+        if dev == "auto" and "torch" not in sys.modules:  # jobs resolve it the same way (CUDA when present)
+            dev = f"auto ({'cuda' if self.gpus else 'cpu'})"
+        elif "torch" in sys.modules:  # resolve "auto" once a job has loaded torch; never import it for this
             from ..core.device import pick_device
 
             try:
