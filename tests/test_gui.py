@@ -268,6 +268,7 @@ def test_compare_picks_pairs_and_external_baselines(qtbot, window, aligned_root,
     assert compare.add_baseline_file(esrgan_file(tmp_path / "ESRGAN_x4.pth", seed=1)) == "esrgan"
     _open(qtbot, window, aligned_root)
     window.zoom.model.setText(str(model))
+    compare.max_pairs.setValue(3)
     compare.evaluate.click()
     assert not compare.evaluate.isEnabled()  # one evaluation at a time
     qtbot.waitUntil(lambda: compare.report is not None and compare.evaluate.isEnabled(), timeout=180000)
@@ -275,7 +276,7 @@ def test_compare_picks_pairs_and_external_baselines(qtbot, window, aligned_root,
     assert names == ["bicubic", "bicubic (reported)", "rrdb_tiny_x4", "esrgan", "esrgan (reported)", "ours",
                      "ours (reported)"]
     pairs = compare.report["pairs"]
-    assert pairs >= 2 and compare.pair.count() == pairs and not compare.pair.isHidden()
+    assert pairs == 3 and compare.pair.count() == pairs and not compare.pair.isHidden()
     # five images per pair: four panes show bicubic, the chosen baseline, ours and the ground truth
     assert not compare.baseline.isHidden() and compare.baseline.count() == 2
     assert list(compare.images) == ["bicubic", "rrdb_tiny_x4", "ours", "ground truth"]

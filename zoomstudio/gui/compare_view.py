@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QSlider,
+    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -92,6 +93,13 @@ class CompareView(QWidget):
         self.add_baseline = QPushButton("Add baseline…")
         self.remove_baseline = QPushButton("Remove")
         self.evaluate = QPushButton("Evaluate dataset")
+        self.max_pairs = QSpinBox()
+        self.max_pairs.setRange(0, 1_000_000)
+        self.max_pairs.setValue(8)
+        self.max_pairs.setSpecialValueText("all pairs")
+        self.max_pairs.setSuffix(" pairs")
+        self.max_pairs.setToolTip("How many pairs of the open dataset to evaluate (0: all; side-by-side views are "
+                                  "kept for the first 50)")
         self.add_baseline.clicked.connect(self._browse_baseline)
         self.remove_baseline.clicked.connect(self._remove_selected)
         self.evaluate.clicked.connect(self.evaluate_requested)
@@ -109,7 +117,7 @@ class CompareView(QWidget):
         listed.addWidget(self.baseline_list, 1)
         bottom.addLayout(listed, 1)
         buttons = QVBoxLayout()
-        for b in (self.add_baseline, self.remove_baseline, self.evaluate):
+        for b in (self.add_baseline, self.remove_baseline, self.max_pairs, self.evaluate):
             buttons.addWidget(b)
         bottom.addLayout(buttons)
         self.panes = [ImagePane() for _ in range(4)]

@@ -476,9 +476,10 @@ class MainWindow(QMainWindow):
         root = str(self.index.root)
         self.compare.evaluate.setEnabled(False)
         self.job_label.setText("Evaluating…")
+        pairs = self.compare.max_pairs.value() or None  # 0: all
         self.eval_job.start(lambda token: run_in_child(
             "zoomstudio.core.metrics.evaluation:evaluate", root, 4, methods, protocol, cancel=token, device=device,
-            max_pairs=8, preview_pairs=8))
+            max_pairs=pairs, preview_pairs=min(pairs or 50, 50)))
 
     def _eval_event(self, ev) -> None:
         if isinstance(ev, Progress):
