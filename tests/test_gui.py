@@ -293,6 +293,19 @@ def test_compare_picks_pairs_and_external_baselines(qtbot, window, aligned_root,
     assert compare.panes[2].title.text() == f"ours   {ours['psnr']:.2f} dB, SSIM {ours['ssim']:.3f}{lp}"
 
 
+def test_evaluation_shows_progress_and_cancels(qtbot, window, aligned_root):
+    _open(qtbot, window, aligned_root)
+    compare = window.compare
+    compare.max_pairs.setValue(0)  # all pairs
+    compare.evaluate.click()
+    assert compare.cancel_evaluation.isEnabled() and not compare.progress.isHidden()
+    qtbot.waitUntil(lambda: compare.progress.maximum() > 1, timeout=120000)  # the first pair reported
+    compare.cancel_evaluation.click()
+    qtbot.waitUntil(lambda: not window.eval_job.running, timeout=60000)
+    assert "cancelled" in window.job_label.text() and compare.report is None
+    assert compare.evaluate.isEnabled() and compare.progress.isHidden()
+
+
 def test_first_launch_builds_and_opens_the_demo_dataset(qtbot, window):
     from zoomstudio.gui.app import demo_root, start_demo
 

@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QSlider,
     QSpinBox,
@@ -93,6 +94,10 @@ class CompareView(QWidget):
         self.add_baseline = QPushButton("Add baseline…")
         self.remove_baseline = QPushButton("Remove")
         self.evaluate = QPushButton("Evaluate dataset")
+        self.cancel_evaluation = QPushButton("Cancel")
+        self.cancel_evaluation.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
         self.max_pairs = QSpinBox()
         self.max_pairs.setRange(0, 1_000_000)
         self.max_pairs.setValue(8)
@@ -115,9 +120,10 @@ class CompareView(QWidget):
         listed = QVBoxLayout()
         listed.addWidget(_wrapped("External baselines (spandrel model files), evaluated beside bicubic and ours:"))
         listed.addWidget(self.baseline_list, 1)
+        listed.addWidget(self.progress)
         bottom.addLayout(listed, 1)
         buttons = QVBoxLayout()
-        for b in (self.add_baseline, self.remove_baseline, self.max_pairs, self.evaluate):
+        for b in (self.add_baseline, self.remove_baseline, self.max_pairs, self.evaluate, self.cancel_evaluation):
             buttons.addWidget(b)
         bottom.addLayout(buttons)
         self.panes = [ImagePane() for _ in range(4)]
@@ -154,6 +160,18 @@ class CompareView(QWidget):
             p.setVisible(False)
         self.split.toggled.connect(self._render)
         self.slider.valueChanged.connect(self._render)
+
+    def set_evaluating(self, running: bool) -> None:
+        """Buttons and progress bar while an evaluation runs (one at a time)."""
+        self.evaluate.setEnabled(not running)
+        self.cancel_evaluation.setEnabled(running)
+        self.progress.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)  # busy until the first pair reports
+
+    def set_progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, max(1, total))
+        self.progress.setValue(done)
 
     # ------------------------------------------------------------ baselines
     def baselines(self) -> dict[str, str]:

@@ -105,7 +105,8 @@ class MainWindow(QMainWindow):
         self.zoom_job.event.connect(self._zoom_event)
         self.zoom_job.finished.connect(self._zoom_finished)
         self.eval_job.event.connect(self._eval_event)
-        self.eval_job.finished.connect(lambda: self.compare.evaluate.setEnabled(True))
+        self.eval_job.finished.connect(lambda: self.compare.set_evaluating(False))
+        self.compare.cancel_evaluation.clicked.connect(self.eval_job.cancel)
         self.compare.evaluate_requested.connect(lambda: self.evaluate_dataset())
         self.browser.sequence_selected.connect(self.open_sequence)
         self.browser.shot_selected.connect(self._shot_selected)
@@ -474,7 +475,7 @@ class MainWindow(QMainWindow):
         protocol = EvalProtocol(lpips_net=self.settings.lpips_net)
         device = self.settings.device  # resolved in the child ("auto": CUDA when present)
         root = str(self.index.root)
-        self.compare.evaluate.setEnabled(False)
+        self.compare.set_evaluating(True)
         self.job_label.setText("Evaluating…")
         pairs = self.compare.max_pairs.value() or None  # 0: all
         self.eval_job.start(lambda token: run_in_child(
@@ -484,12 +485,15 @@ class MainWindow(QMainWindow):
     def _eval_event(self, ev) -> None:
         if isinstance(ev, Progress):
             self.job_label.setText(ev.message)
+            self.compare.set_progress(ev.done, ev.total)
         elif isinstance(ev, Problem):
             self.job_label.setText(str(ev))
         elif isinstance(ev, Result):
             self.compare.set_report(ev.values)
             self.tabs.setCurrentWidget(self.compare)
             self.job_label.setText(f"evaluated {ev.values['pairs']} pairs")
+        elif isinstance(ev, Cancelled):
+            self.job_label.setText(ev.message)
 
     # ---------------------------------------------------------------- closing
     def closeEvent(self, event) -> None:
