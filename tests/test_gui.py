@@ -173,18 +173,25 @@ def test_training_presets_fill_the_form_and_keep_the_data_root(qtbot, window, al
     assert cfg.loss == paper.loss and cfg.data.patch == paper.data.patch
 
 
-def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtbot, window, tiny_config, tmp_path,
-                                                                            monkeypatch):
+def _start_long_training(qtbot, window, tiny_config, tmp_path):
+    """Start a 500-step run from the panel and wait for its first plotted step; returns the panel."""
     import dataclasses
-    import multiprocessing
-
-    from PySide6.QtWidgets import QMessageBox
 
     panel = window.training
     panel.set_config(dataclasses.replace(tiny_config, steps=500, val_every=0, checkpoint_every=0))
     window.settings.runs_dir = str(tmp_path / "runs")
     panel.start.click()
     qtbot.waitUntil(lambda: panel.point_count("total") >= 1, timeout=120000)
+    return panel
+
+
+def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtbot, window, tiny_config, tmp_path,
+                                                                            monkeypatch):
+    import multiprocessing
+
+    from PySide6.QtWidgets import QMessageBox
+
+    panel = _start_long_training(qtbot, window, tiny_config, tmp_path)
     children = multiprocessing.active_children()
     assert any(p.name.startswith("zoomstudio-job") for p in children)
     asked = []
@@ -201,16 +208,11 @@ def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtb
 
 def test_a_training_process_that_dies_shows_an_error_and_the_app_keeps_working(qtbot, window, tiny_config,
                                                                                 tmp_path):
-    import dataclasses
     import multiprocessing
     import os
     import signal
 
-    panel = window.training
-    panel.set_config(dataclasses.replace(tiny_config, steps=500, val_every=0, checkpoint_every=0))
-    window.settings.runs_dir = str(tmp_path / "runs")
-    panel.start.click()
-    qtbot.waitUntil(lambda: panel.point_count("total") >= 1, timeout=120000)
+    panel = _start_long_training(qtbot, window, tiny_config, tmp_path)
     (child,) = [p for p in multiprocessing.active_children() if p.name.startswith("zoomstudio-job")]
     os.kill(child.pid, signal.SIGKILL)  # as the kernel's OOM killer would
     qtbot.waitUntil(lambda: not window.train_job.running, timeout=30000)

@@ -56,8 +56,7 @@ def checks(child: bool = True):
             yield ("ok" if v else "warn"), dist, v or "not installed"
     import rawpy
 
-    yield "ok", "LibRaw", rawpy.libraw_version if isinstance(rawpy.libraw_version, str) else \
-        ".".join(map(str, rawpy.libraw_version))
+    yield "ok", "LibRaw", ".".join(map(str, rawpy.libraw_version))
     import torch
 
     if torch.cuda.is_available():
@@ -66,9 +65,9 @@ def checks(child: bool = True):
             yield "ok", f"cuda:{i}", f"{p.name}, {p.total_memory / 2**30:.0f} GiB"
     else:
         yield "ok", "device", f"CPU only ({torch.get_num_threads()} threads)"
-    from ..core.backbones import backbone_status
+    from ..core.backbones import BACKBONES, backbone_status
 
-    for name in ("vgg19", "alexnet", "vgg16"):
+    for name in BACKBONES:
         status = backbone_status(name)
         yield ("warn" if status.startswith("not cached") else "ok"), f"backbone {name}", status
     from ..core.nets import load_net

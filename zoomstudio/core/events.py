@@ -14,10 +14,14 @@ from typing import Any
 
 
 class CancelToken:
-    """Thread-safe flag a consumer sets to ask a job to stop at its next check."""
+    """Thread-safe flag a consumer sets to ask a job to stop at its next check.
 
-    def __init__(self) -> None:
-        self._event = threading.Event()
+    ``event``: any object with ``set`` / ``is_set`` (default a ``threading.Event``);
+    a ``multiprocessing`` Event lets a parent process cancel a job in a child.
+    """
+
+    def __init__(self, event=None) -> None:
+        self._event = event if event is not None else threading.Event()
 
     def cancel(self) -> None:
         self._event.set()

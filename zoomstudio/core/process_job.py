@@ -39,13 +39,6 @@ class ChildJobError(RuntimeError):
         self.details = details
 
 
-class _SharedCancelToken(CancelToken):
-    """The child's view of the parent's cancel request (a multiprocessing Event)."""
-
-    def __init__(self, event) -> None:  # noqa: D107 - replaces the thread-local event
-        self._event = event
-
-
 def _resolve(target: str):
     module, _, name = target.partition(":")
     if not module or not name:
@@ -53,7 +46,7 @@ def _resolve(target: str):
     return getattr(importlib.import_module(module), name)
 
 
-def _watch_parent(parent_pid: int, token: _SharedCancelToken) -> None:
+def _watch_parent(parent_pid: int, token: CancelToken) -> None:
     """Cancel (the job saves its state) if the parent process disappears."""
     # Sleep-and-look, never Event.wait: a waiter that dies with the process would leave the
     # multiprocessing Condition counting a sleeper, and the parent's set() would block forever.
@@ -66,7 +59,7 @@ def _watch_parent(parent_pid: int, token: _SharedCancelToken) -> None:
 
 
 def _child_main(conn, cancel_event, target: str, args: tuple, kwargs: dict, parent_pid: int, nice: int) -> None:
-    token = _SharedCancelToken(cancel_event)
+    token = CancelToken(cancel_event)  # the parent's cancel request, shared across processes
     threading.Thread(target=_watch_parent, args=(parent_pid, token), daemon=True).start()
     if nice and hasattr(os, "nice"):
         try:  # a background job yields the cores to the interactive process first

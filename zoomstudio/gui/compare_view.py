@@ -2,7 +2,7 @@
 
 After an evaluation every pair can be picked; the panes show bicubic, one
 external baseline (chosen when there are several), ours and the ground truth,
-each titled with its PSNR / SSIM on that pair. External baselines (any
+each titled with its PSNR / SSIM / LPIPS on that pair. External baselines (any
 single-image SR ``.pth`` / ``.safetensors`` spandrel reads) are added here.
 """
 
@@ -83,6 +83,7 @@ class CompareView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.report: dict | None = None
+        self._scores: dict[str, dict] = {}  # pair name -> its per-method scores, from the report
         self.pair = QComboBox()
         self.pair.setMinimumContentsLength(28)
         self.pair.setToolTip("Evaluated pair shown in the panes")
@@ -213,14 +214,14 @@ class CompareView(QWidget):
         self.report = report
         self.set_metrics(report)
         previews = report.get("previews") or []
-        scores = {r["pair"]: r for r in report.get("per_pair", [])}
+        self._scores = {r["pair"]: r for r in report.get("per_pair", [])}
         methods = list(report.get("methods", {}))
         others = [m for m in methods if m not in ("bicubic", "ours")]
         self.pair.blockSignals(True)
         self.baseline.blockSignals(True)
         self.pair.clear()
         for p in previews:
-            row = scores.get(p["pair"], {})
+            row = self._scores.get(p["pair"], {})
             summary = ", ".join(f"{m} {row[m]['psnr']:.2f} dB" for m in ("ours", "bicubic")
                                 if m in row and row[m].get("psnr") is not None)
             self.pair.addItem(f"{p['pair']}  ({summary})" if summary else p["pair"])
@@ -237,7 +238,7 @@ class CompareView(QWidget):
         if not 0 <= index < len(previews):
             return
         entry = previews[index]
-        row = next((r for r in self.report.get("per_pair", []) if r["pair"] == entry["pair"]), {})
+        row = self._scores.get(entry["pair"], {})
         names = pick_panes(list(entry["images"]), self.baseline.currentText() or None)
         titles = {}
         for n in names:

@@ -13,17 +13,17 @@ import qtawesome as qta
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDockWidget,
     QFileDialog,
     QFormLayout,
     QLabel,
     QLineEdit,
     QMainWindow,
     QMessageBox,
-    QComboBox,
     QSpinBox,
-    QDockWidget,
     QTabWidget,
 )
 
@@ -33,10 +33,10 @@ from ..core.events import Cancelled, Problem, Progress, Result
 from .browser import SequenceBrowser
 from .compare_view import CompareView
 from .fov_view import FovView
+from .gc_guard import GuiThreadGarbageCollector
 from .inspector import AlignmentInspector
 from .settings import Settings
 from .training_panel import TrainingPanel
-from .gc_guard import GuiThreadGarbageCollector
 from .worker import JobRunner
 from .zoom_panel import ZoomPanel
 
@@ -214,7 +214,7 @@ class MainWindow(QMainWindow):
                           "\"Zoom to Learn, Learn to Zoom\" (Zhang et al., CVPR 2019).")
 
     def preferences(self) -> None:
-        dlg = PreferencesDialog(self.settings, self)
+        dlg = PreferencesDialog(self.settings, self, gpus=self.gpus)
         if dlg.exec() == QDialog.Accepted:
             dlg.apply()
             self.settings.save()
@@ -539,13 +539,14 @@ def gpu_count() -> int:
 
 
 class PreferencesDialog(QDialog):
-    def __init__(self, settings: Settings, parent=None) -> None:
+    def __init__(self, settings: Settings, parent=None, gpus: int | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Preferences")
         self.settings = settings
         self.device = QComboBox()
         self.device.setEditable(True)  # any torch device name; checked when a job starts
-        self.device.addItems(["auto", "cpu"] + [f"cuda:{i}" for i in range(gpu_count())])
+        gpus = gpu_count() if gpus is None else gpus
+        self.device.addItems(["auto", "cpu"] + [f"cuda:{i}" for i in range(gpus)])
         self.device.setCurrentText(settings.device)
         self.tile = QSpinBox()
         self.tile.setRange(0, 4096)
@@ -631,14 +632,14 @@ def _zoom_preview_events(path: str):
 
 def _zoom_events(files, model, scale, opts, token):
     """Load the model, then zoom each file; per-file errors become Problems and the others still run."""
-    import cv2
-
     import dataclasses
 
+    import cv2
+
+    from ..core.device import pick_device
     from ..core.infer import zoom_raw
     from ..core.nets import WeightsError, load_net
     from ..core.raw import RawReadError
-    from ..core.device import pick_device
 
     try:
         opts = dataclasses.replace(opts, device=str(pick_device(opts.device)))  # "auto": CUDA when present

@@ -62,32 +62,18 @@ class TrainingPanel(QWidget):
         self.rgb_weight = _dspin(1.0, 0, 100)
         self.vgg_weight = _dspin(1.0, 0, 100)
         self.l1_weight = _dspin(0.0, 0, 100)
-        self.patch_n = QSpinBox()
-        self.patch_n.setRange(1, 32)
-        self.patch_n.setValue(10)
+        self.patch_n = _ispin(10, 1, 32)
         self.w_spatial = _dspin(0.1, 0, 10, 0.05)
         self.lr = QLineEdit("1e-4")
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 10_000_000)
-        self.steps.setValue(100000)
-        self.batch = QSpinBox()
-        self.batch.setRange(1, 256)
-        self.patch = QSpinBox()
-        self.patch.setRange(16, 2048)
-        self.patch.setSingleStep(16)
-        self.patch.setValue(512)
+        self.steps = _ispin(100000, 1, 10_000_000)
+        self.batch = _ispin(1, 1, 256)
+        self.patch = _ispin(512, 16, 2048, step=16)
         self.device = QComboBox()
         self.device.addItems(["auto", "cpu", "cuda"])
-        self.split_seed = QSpinBox()
-        self.split_seed.setRange(0, 1_000_000)
-        self.width_net = QSpinBox()
-        self.width_net.setRange(4, 256)
-        self.width_net.setValue(64)
-        self.blocks = QSpinBox()
-        self.blocks.setRange(1, 64)
-        self.blocks.setValue(16)
-        self.val_every = QSpinBox()
-        self.val_every.setRange(0, 1_000_000)
+        self.split_seed = _ispin(0, 0, 1_000_000)
+        self.width_net = _ispin(64, 4, 256)
+        self.blocks = _ispin(16, 1, 64)
+        self.val_every = _ispin(0, 0, 1_000_000)
         self.val_every.setSpecialValueText("never")
         self.val_lpips = QCheckBox("LPIPS too (slower)")
         form = QFormLayout()
@@ -310,6 +296,14 @@ class TrainingPanel(QWidget):
         elif isinstance(ev, RunFinished):
             extra = f": {ev.message}" if ev.message else ""
             self.status.setText(f"{ev.reason} at step {ev.step}{extra}")
+
+
+def _ispin(value: int, lo: int, hi: int, step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setValue(value)
+    return s
 
 
 def _dspin(value: float, lo: float, hi: float, step: float = 0.1) -> QDoubleSpinBox:

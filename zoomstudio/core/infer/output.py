@@ -29,7 +29,7 @@ from ..raw.exif import (
 FORMATS = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}
 
 
-def _tiff_tags(info: ExifInfo, description: str, software: str) -> list:
+def _tiff_tags(info: ExifInfo, description: str, software: str, with_exif_ifd: bool) -> list:
     tags = [(270, 2, 0, description, True)]
     if info.make:
         tags.append((271, 2, 0, info.make, True))
@@ -38,7 +38,7 @@ def _tiff_tags(info: ExifInfo, description: str, software: str) -> list:
     if info.datetime:
         tags.append((306, 2, 0, info.datetime, True))
     tags.append((274, 3, 1, int(info.orientation or 1), True))
-    if _exif_entries(info):
+    if with_exif_ifd:
         # tifffile will not write ExifTag (34665) itself: a LONG placeholder under the tag just below it
         # (no other tag sits between, so the IFD stays sorted) is retagged by _append_exif_ifd
         tags.append((_EXIF_PLACEHOLDER, 4, 1, 0, True))
@@ -69,9 +69,8 @@ def _exif_entries(info: ExifInfo) -> list[tuple[int, int, int, bytes]]:
     return sorted(out)
 
 
-def _append_exif_ifd(path: Path, info: ExifInfo) -> None:
+def _append_exif_ifd(path: Path, entries: list[tuple[int, int, int, bytes]]) -> None:
     """Write the EXIF sub-IFD tifffile cannot: appended to the file, pointed to from IFD0's ExifIFD tag."""
-    entries = _exif_entries(info)
     with open(path, "rb") as f:  # find IFD0's ExifIFD entry (tifffile writes classic little-endian TIFF)
         head = f.read(8)
         if head[:4] != b"II*\0":
@@ -128,10 +127,11 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
             import tifffile
 
             data = np.rint(rgb * 65535).astype(np.uint16)
+            entries = _exif_entries(info)
             tifffile.imwrite(tmp, data, photometric="rgb", compression="zlib", software=software,
-                             extratags=_tiff_tags(info, description, software), metadata=None)
-            if _exif_entries(info):
-                _append_exif_ifd(tmp, info)
+                             extratags=_tiff_tags(info, description, software, bool(entries)), metadata=None)
+            if entries:
+                _append_exif_ifd(tmp, entries)
         elif fmt in ("png", "png8"):
             depth = 65535 if fmt == "png" else 255
             data = np.rint(rgb[..., ::-1] * depth).astype(np.uint16 if fmt == "png" else np.uint8)

@@ -4,7 +4,7 @@ Functions come with ``nn.Module`` twins taking the same argument names. Attribut
 (``LossConfig`` without torch).
 """
 
-import importlib
+from ..lazy import lazy_attributes
 
 _EXPORTS = {"LossConfig": ".config"}
 _EXPORTS.update({n: ".cobi" for n in ("CoBiLoss", "ContextualLoss", "cobi_loss", "contextual_loss")})
@@ -13,8 +13,4 @@ _EXPORTS.update({n: ".zoom_loss" for n in (
     "cobi_vgg_loss", "l1_loss", "shift_align")})
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

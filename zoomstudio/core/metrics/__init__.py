@@ -3,7 +3,7 @@
 Attributes load lazily, so ``methods`` and ``protocol`` (and the GUI) never pull in torch.
 """
 
-import importlib
+from ..lazy import lazy_attributes
 
 _EXPORTS = {
     "LPIPSMetric": ".image_metrics", "PSNR": ".image_metrics", "SSIM": ".image_metrics",
@@ -14,8 +14,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

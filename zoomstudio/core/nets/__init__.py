@@ -3,7 +3,7 @@
 Attributes load lazily, so ``zoomstudio.core.nets.config`` (and the GUI) never pull in torch.
 """
 
-import importlib
+from ..lazy import lazy_attributes
 
 _EXPORTS = {
     "NORMS": ".config", "NetConfig": ".config", "ZoomNet": ".zoomnet", "REGISTRY": ".registry",
@@ -12,8 +12,4 @@ _EXPORTS = {
 }
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)

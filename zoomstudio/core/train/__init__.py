@@ -3,7 +3,7 @@
 Attributes load lazily: configs and events import without torch; the loop and checkpoints need it.
 """
 
-import importlib
+from ..lazy import lazy_attributes
 
 _EXPORTS = {n: ".config" for n in ("DataConfig", "OptimConfig", "TrainConfig", "config_to_dict", "load_config",
                                    "save_config")}
@@ -14,8 +14,4 @@ _EXPORTS.update({n: ".runs" for n in ("list_runs", "read_metrics")})
 _EXPORTS.update({"pick_device": "..device", "train": ".loop"})
 __all__ = sorted(_EXPORTS)
 
-
-def __getattr__(name):
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _EXPORTS)
