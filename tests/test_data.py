@@ -207,21 +207,26 @@ def test_build_pair_is_aligned_and_sized(synth_copy):
     np.testing.assert_allclose(ratio, pair.target_wb ** (1 / 2.2), rtol=0.03)
 
 
-def test_flip_keeps_cfa_phase():
-    """Flipping a packed pair equals packing the flipped, re-phased mosaic."""
+@pytest.mark.parametrize("cfa", ["RGGB", "BGGR", "GRBG", "GBRG"])
+def test_flip_keeps_cfa_phase(cfa):
+    """Flipping a packed pair equals packing the mirrored, re-phased mosaic, for every CFA phase."""
     rng = np.random.default_rng(0)
     mosaic = rng.integers(0, 1000, (12, 16)).astype(np.float32)
     zoom = 2
-    packed = pack_bayer(mosaic, "RGGB")
+    packed = pack_bayer(mosaic, cfa)
     # a target whose pixels record the sensor column / row they come from
     rows, cols = np.mgrid[0 : 12 * zoom, 0 : 16 * zoom]
     target = np.stack([rows, cols, np.zeros_like(rows)]).astype(np.float32)
     for horizontal in (True, False):
-        p2, t2 = flip_pair(packed, target, zoom, horizontal=horizontal)
+        p2, t2 = flip_pair(packed, target, zoom, horizontal=horizontal, cfa=cfa)
         flipped = mosaic[:, ::-1][:, 1:-1] if horizontal else mosaic[::-1, :][1:-1, :]
-        np.testing.assert_array_equal(p2, pack_bayer(flipped, "RGGB"))
+        np.testing.assert_array_equal(p2, pack_bayer(flipped, cfa))
         assert t2.shape[1:] == (2 * zoom * p2.shape[1], 2 * zoom * p2.shape[2])
-        np.testing.assert_array_equal(unpack_bayer(p2, "RGGB"), flipped)
+        np.testing.assert_array_equal(unpack_bayer(p2, cfa), flipped)
+    # both flips at once (what a patch with flip_h and flip_v gets)
+    p2, _ = flip_pair(packed, target, zoom, horizontal=True, cfa=cfa)
+    p2, _ = flip_pair(p2, target[:, :, : 2 * zoom * p2.shape[2]], zoom, horizontal=False, cfa=cfa)
+    np.testing.assert_array_equal(p2, pack_bayer(mosaic[::-1, ::-1][1:-1, 1:-1], cfa))
     # target cut: sensor pixel x of the flipped mosaic maps to target columns [x*z, (x+1)*z)
     p2, t2 = flip_pair(packed, target, zoom, horizontal=True)
     src_col_of_target = t2[1, 0, :]  # target column index it came from (before flip)

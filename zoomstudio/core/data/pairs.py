@@ -137,6 +137,7 @@ class TrainingPair:
     target_wb: np.ndarray  # (3,) of the target shot
     sensor_box: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h of ``packed`` in input sensor pixels
     sensor_hw: tuple[int, int] = (0, 0)  # the input RAW's visible size
+    cfa: str = "RGGB"  # the input mosaic's CFA phase at ``sensor_box``'s origin (flips need it)
 
 
 def even_fov_crop(size_hw, f_shot: float, f_ref: float) -> tuple[int, int, int, int]:
@@ -273,29 +274,35 @@ def build_pair(spec: PairSpec, *, tform: TformFile | None = None, wb: dict[str, 
         target_wb=wb_t,
         sensor_box=(x0 + 2 * c0, y0 + 2 * r0, 2 * (c1 - c0), 2 * (r1 - r0)),
         sensor_hw=raw_hw,
+        cfa=raw.meta.cfa,
     )
 
 
-def flip_pair(packed: np.ndarray, target: np.ndarray, zoom: int, *, horizontal: bool) -> tuple[np.ndarray, np.ndarray]:
+def flip_pair(packed: np.ndarray, target: np.ndarray, zoom: int, *, horizontal: bool,
+              cfa="RGGB") -> tuple[np.ndarray, np.ndarray]:
     """Mirror an aligned (packed, target) pair and keep the CFA phase.
 
-    Mirroring the mosaic swaps even and odd columns (rows); shifting by one
-    sensor pixel restores R, G1, B, G2. The packed result is one pixel
-    narrower (shorter), and the target is cut to match exactly:
-    (4, h, w) -> (4, h, w-1) and (3, H, W) -> (3, H, W - 2*zoom).
+    Mirroring the mosaic swaps even and odd columns (rows); dropping one
+    sensor pixel at each end restores the phase, so the result is the packing
+    of ``mosaic[:, ::-1][:, 1:-1]`` (``mosaic[::-1][1:-1]``) with the same
+    ``cfa`` (any of RGGB, BGGR, GRBG, GBRG, or rawpy's 2x2 pattern). The
+    packed result is one pixel narrower (shorter), and the target is cut to
+    match exactly: (4, h, w) -> (4, h, w-1) and (3, H, W) -> (3, H, W - 2*zoom).
     """
+    from ..raw.pack import channel_offsets
+
     axis = 2 if horizontal else 1
     n = packed.shape[axis]
-    if n < 2:
+    if packed.ndim != 3 or packed.shape[0] != 4 or n < 2:
         raise ValueError(f"cannot flip a packed array of shape {packed.shape}")
     f = np.flip(packed, axis=axis)
     keep_first = slice(0, n - 1)
     keep_last = slice(1, n)
-    # Horizontal: R and G2 sit in even sensor columns; vertical: R and G1 sit in even rows.
-    first = (0, 3) if horizontal else (0, 1)
     out = np.empty_like(f[:, :, : n - 1] if horizontal else f[:, : n - 1, :])
-    for c in range(4):
-        sl = keep_first if c in first else keep_last
+    for c, (dy, dx) in enumerate(channel_offsets(cfa)):
+        # A channel in even sensor columns (rows) lands on the mirrored cell's first position.
+        even = (dx if horizontal else dy) == 0
+        sl = keep_first if even else keep_last
         out[c] = f[c][:, sl] if horizontal else f[c][sl, :]
     t = np.flip(target, axis=axis)
     cut = slice(zoom, zoom + (n - 1) * 2 * zoom)

@@ -71,8 +71,8 @@ def sample_patch(pair: TrainingPair, spec: PatchSpec, rng: np.random.Generator |
     sub_p = pair.packed[:, i : i + need, j : j + need]
     sub_t = pair.target[:, i * b : (i + need) * b, j * b : (j + need) * b]
     if flip_h:
-        sub_p, sub_t = flip_pair(sub_p, sub_t, zoom, horizontal=True)
+        sub_p, sub_t = flip_pair(sub_p, sub_t, zoom, horizontal=True, cfa=pair.cfa)
     if flip_v:
-        sub_p, sub_t = flip_pair(sub_p, sub_t, zoom, horizontal=False)
+        sub_p, sub_t = flip_pair(sub_p, sub_t, zoom, horizontal=False, cfa=pair.cfa)
     p, t = _cut(sub_p, sub_t, zoom, e, e, core, spec)
     return np.ascontiguousarray(p), np.ascontiguousarray(t)
