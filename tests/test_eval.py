@@ -35,6 +35,9 @@ def test_eval_cli_table_json_csv(aligned_root, tmp_path, esrgan_file):
         m = report["methods"][name]
         assert m["n"] == 5 and 5 < m["psnr"] < 60 and 0 < m["ssim"] <= 1
         assert m["lpips"] is not None and 0 <= m["lpips"] < 1.5
+        assert 0 <= m["delta_e"] < 60  # colour error before colour matching
+    assert report["colour"] == "camera" and "delta E 2000: before colour matching" in report["protocol_text"]
+    assert "colour matching for PSNR/SSIM/LPIPS: gain" in report["protocol_text"]
     assert report["methods"]["bicubic"]["reported"] == {"ssim": 0.615, "psnr": 20.15, "lpips": 0.344}
     assert report["methods"]["esrgan"]["reported"] == {"ssim": 0.603, "psnr": 22.12, "lpips": 0.311}
     # an untrained network is far worse than bicubic: the numbers mean something
@@ -42,6 +45,7 @@ def test_eval_cli_table_json_csv(aligned_root, tmp_path, esrgan_file):
     assert len(report["per_pair"]) == 5
     rows = list(csv.DictReader(open(tmp_path / "r.csv")))
     assert len(rows) == 20 and {r["method"] for r in rows} == {"bicubic", "ours", "png", "esrgan"}
+    assert all(float(r["delta_e"]) >= 0 for r in rows) and "dE00" in out.stdout
     assert "bicubic" in out.stdout and "protocol: target aligned to output: euclidean" in out.stdout
 
 
@@ -74,3 +78,10 @@ def test_protocol_gain_and_alignment_recover_a_shifted_dimmer_copy():
     assert np.abs(raw_out - raw_tgt).mean() > 0.05
     with pytest.raises(ValueError, match="colour"):
         EvalProtocol(color="magic")
+    # delta E is measured before colour matching: the dimmer copy's colour error shows
+    from zoomstudio.core.metrics import mean_delta_e
+    from zoomstudio.core.metrics.protocol import prepare_with_unmatched
+
+    matched, tgt, unmatched = prepare_with_unmatched(output, target, EvalProtocol(border=8))
+    assert unmatched.shape == matched.shape == tgt.shape
+    assert mean_delta_e(unmatched, tgt) > 5 > mean_delta_e(matched, tgt)

@@ -109,6 +109,14 @@ def test_writers_keep_depth_and_exif(tmp_path, fmt, depth):
 
     assert num(sub[37386]) == 129.0 and sub[34855] == 3200 and num(sub[33434]) == pytest.approx(1 / 640)
     assert sub[36867] == "2018:07:11 01:18:47"
+    # the colour space written is true: sRGB in EXIF and an sRGB ICC profile
+    from PIL import ImageCms
+    import io
+
+    assert sub[40961] == 1
+    with Image.open(path) as im:
+        icc = im.info.get("icc_profile")
+    assert icc and "sRGB" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(icc)))
     if fmt == "tiff":  # and our own reader (tifffile) agrees
         from zoomstudio.core.raw.exif import read_tiff_exif
 
@@ -127,6 +135,30 @@ def test_cli_zoom_batch_with_one_bad_file(arw_path, malformed_paths, tmp_path):
     assert f"{malformed_paths[0]}: error: " in out.stderr and "Traceback" not in out.stderr
     png = tmp_path / "z" / f"{arw_path.stem}_zoom4x.png"
     assert png.exists() and read_image(png).shape == (256, 256, 3)
+    assert "camera colours" in out.stderr  # the default: the camera's own (its embedded JPEG's) colours
+
+
+def test_cli_zoom_colour_choice(dng_path, tmp_path):
+    """--colour model keeps the network's rendering; camera falls back to LibRaw's without a JPEG, and says so."""
+    from PIL import Image
+
+    outputs = {}
+    for mode in ("model", "camera"):
+        out = subprocess.run(
+            [sys.executable, "-m", "zoomstudio", "zoom", str(dng_path), "--roi", "600,400,96,64", "--colour", mode,
+             "-o", str(tmp_path / mode), "--device", "cpu", "-q"], capture_output=True, text=True)
+        assert out.returncode == 0, out.stderr
+        tif = tmp_path / mode / f"{dng_path.stem}_zoom4x.tif"
+        outputs[mode] = read_image(tif)
+        with Image.open(tif) as im:
+            assert f"{'model' if mode == 'model' else 'libraw'} colours" in im.getexif().get(270)
+    assert "libraw colours, " in out.stderr and "; LibRaw's colours: no camera JPEG" in out.stderr
+    from zoomstudio.core.metrics.colour_difference import mean_delta_e
+
+    assert mean_delta_e(outputs["model"], outputs["camera"]) > 3.0
+    bad = subprocess.run([sys.executable, "-m", "zoomstudio", "zoom", str(dng_path), "--colour", "vivid"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and "invalid choice: 'vivid'" in bad.stderr and "Traceback" not in bad.stderr
 
 
 def test_cli_zoom_refuses_wrong_scale(tmp_path, arw_path):

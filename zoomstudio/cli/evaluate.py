@@ -1,4 +1,4 @@
-"""``zoomstudio eval DATA``: PSNR / SSIM / LPIPS of bicubic, baselines and our model, with the protocol."""
+"""``zoomstudio eval DATA``: PSNR / SSIM / LPIPS / CIEDE2000 of bicubic, baselines and our model, with the protocol."""
 
 from __future__ import annotations
 
@@ -20,7 +20,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="external baseline weights (any architecture spandrel loads), repeatable")
     p.add_argument("--split", choices=("train", "val", "test"), help="evaluate one seeded split only")
     p.add_argument("--align", default="euclidean", help="ECC model aligning target to output, or none")
-    p.add_argument("--color", default="gain", choices=("none", "gain", "histogram"), help="colour matching")
+    p.add_argument("--color", default="gain", choices=("none", "gain", "histogram"),
+                   help="colour matching before PSNR / SSIM / LPIPS (delta E is measured before it)")
+    p.add_argument("--ours-colour", default="camera", choices=("camera", "libraw", "model"),
+                   help="colours of the RAW-input models' output, as zoom --colour (default camera: from the "
+                        "input's camera JPEG, the same colours bicubic has)")
     p.add_argument("--border", type=int, default=16, help="border crop in pixels")
     p.add_argument("--space", default="rgb", choices=("rgb", "y"))
     p.add_argument("--lpips", default="alex", choices=("alex", "vgg", "off"), help="LPIPS network")
@@ -35,15 +39,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def format_table(report: dict) -> str:
     lines = [f"{report['scale']}X, {report['pairs']} pairs; protocol: {report['protocol_text']}",
-             f"{'method':<12} {'PSNR':>7} {'SSIM':>7} {'LPIPS':>7}   reported (SSIM / PSNR / LPIPS)"]
+             f"{'method':<12} {'PSNR':>7} {'SSIM':>7} {'LPIPS':>7} {'dE00':>6}   reported (SSIM / PSNR / LPIPS)"]
     for name, m in report["methods"].items():
         def f(v, fmt):
             return format(v, fmt) if v is not None else "n/a"
 
         rep = m.get("reported")
         rep_txt = f"{rep['ssim']:.3f} / {rep['psnr']:.2f} / {rep['lpips']:.3f}" if rep else "-"
-        lines.append(f"{name:<12} {f(m['psnr'], '7.2f'):>7} {f(m['ssim'], '7.4f'):>7} {f(m['lpips'], '7.4f'):>7}   "
-                     f"{rep_txt}")
+        lines.append(f"{name:<12} {f(m['psnr'], '7.2f'):>7} {f(m['ssim'], '7.4f'):>7} {f(m['lpips'], '7.4f'):>7} "
+                     f"{f(m.get('delta_e'), '6.2f'):>6}   {rep_txt}")
         if m.get("lpips_unavailable"):
             lines.append(f"{'':<12} LPIPS unavailable: {m['lpips_unavailable']}")
     return "\n".join(lines)
@@ -77,7 +81,7 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(f"{args.data}: not a folder")
     try:
         events = evaluate(args.data, args.scale, methods, protocol, split=args.split, device=device,
-                          with_lpips=args.lpips != "off", max_pairs=args.max_pairs)
+                          with_lpips=args.lpips != "off", max_pairs=args.max_pairs, colour=args.ours_colour)
         results, problems, _ = consume(events, TerminalProgress(quiet=args.quiet))
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
         import io
 
         buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=["pair", "method", "psnr", "ssim", "lpips"])
+        writer = csv.DictWriter(buf, fieldnames=["pair", "method", "psnr", "ssim", "lpips", "delta_e"])
         writer.writeheader()
         writer.writerows(rows)
         atomic_write_text(args.csv, buf.getvalue())

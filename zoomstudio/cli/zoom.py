@@ -22,6 +22,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("-o", "--output", help="output folder (default: next to each input)")
     p.add_argument("--format", choices=("tiff", "png", "png8", "jpeg"), default="tiff",
                    help="tiff / png: 16-bit (default tiff); png8 / jpeg: 8-bit")
+    p.add_argument("--colour", "--color", dest="colour", choices=("camera", "libraw", "model"), default="camera",
+                   help="camera: the camera's own colours, from its JPEG (embedded preview or a sibling .JPG; "
+                        "default); libraw: the file's white balance and colour matrix, sRGB; model: the "
+                        "network's learned rendering")
     p.add_argument("--tile", type=int, help="decoder tile size in input pixels (default: from --memory)")
     p.add_argument("--memory", type=float, default=1024, help="memory budget per tile in MB (default 1024)")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
@@ -68,7 +72,7 @@ def resolve_model(model: str | None, scale: int):
 
 def run(args: argparse.Namespace) -> int:
     from ..core.events import Cancelled, Progress, Result
-    from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_raw
+    from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description, zoom_raw
     from ..core.raw import RawReadError
     from ..core.device import pick_device
     from .main import CliError
@@ -87,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     out_dir = Path(args.output) if args.output else None
     if out_dir:
         out_dir.mkdir(parents=True, exist_ok=True)
-    opts = ZoomOptions(roi=args.roi, tile=args.tile, memory_mb=args.memory, device=device)
+    opts = ZoomOptions(roi=args.roi, tile=args.tile, memory_mb=args.memory, device=device, colour=args.colour)
     for i, path in enumerate(files):
         try:
             result = None
@@ -99,11 +103,11 @@ def run(args: argparse.Namespace) -> int:
                 elif isinstance(ev, Cancelled):
                     return 130
             target = (out_dir or path.parent) / f"{path.stem}_zoom{args.scale}x{FORMATS[args.format]}"
-            x, y, w, h = result["roi"]
-            desc = f"ZoomStudio {args.scale}X zoom of {path.name} region {x},{y},{w},{h} with model {model_name}"
-            write_image(target, result["image"], args.format, exif=result["exif"], description=desc)
+            write_image(target, result["image"], args.format, exif=result["exif"],
+                        description=zoom_description(result, path.name))
+            note = f"; {result['colour_note']}" if result["colour_note"] else ""
             progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
-                             f"{result['seconds']:.1f} s)")
+                             f"{result['colour']} colours, {result['seconds']:.1f} s{note})")
         except (RawReadError, ValueError, OSError) as exc:
             failures += 1
             reason = exc.reason if isinstance(exc, RawReadError) else str(exc)

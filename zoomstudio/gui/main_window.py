@@ -387,7 +387,8 @@ class MainWindow(QMainWindow):
         model = Path(self.zoom.model.text()) if self.zoom.model.text() else default_model_path(scale)
         files = self.zoom.queued()
         opts = ZoomOptions(roi=self.zoom.region(), tile=self.settings.tile or None,
-                           memory_mb=self.settings.memory_mb, device=self.settings.device)
+                           memory_mb=self.settings.memory_mb, device=self.settings.device,
+                           colour=self.zoom.colour.currentData(), with_bicubic=True)
         self.zoom.run.setEnabled(False)
         self.zoom.cancel.setEnabled(True)
         self.zoom_results = []
@@ -403,11 +404,13 @@ class MainWindow(QMainWindow):
             self.zoom.mark(ev.item, self.zoom.FAILED, ev.reason)  # a device/model problem leaves files pending
         elif isinstance(ev, Result):
             self.zoom_results.append(ev.values | {"path": ev.item})
-            self.zoom.mark(ev.item, self.zoom.DONE, f"{ev.values['seconds']:.1f} s")
+            self.zoom.mark(ev.item, self.zoom.DONE, f"{ev.values['seconds']:.1f} s, {ev.values['colour']} colours")
             self.compare.set_images({"bicubic": ev.values["bicubic"], "ours": ev.values["image"]})
             self.tabs.setCurrentWidget(self.compare)
             self.zoom.save.setEnabled(True)
-            self.zoom.status.setText(f"{Path(ev.item).name}: zoomed in {ev.values['seconds']:.1f} s")
+            note = f" ({ev.values['colour_note']})" if ev.values["colour_note"] else ""
+            self.zoom.status.setText(f"{Path(ev.item).name}: zoomed in {ev.values['seconds']:.1f} s, "
+                                     f"{ev.values['colour']} colours{note}")
 
     def load_zoom_preview(self, path: str) -> None:
         """Load a queued RAW's preview in the background (the latest request wins)."""
@@ -432,7 +435,7 @@ class MainWindow(QMainWindow):
         self.zoom.cancel.setEnabled(False)
 
     def save_zoom_result(self, fmt: str, path: str | None = None) -> Path | None:
-        from ..core.infer import FORMATS, write_image
+        from ..core.infer import FORMATS, write_image, zoom_description
 
         if not self.zoom_results:
             return None
@@ -443,10 +446,8 @@ class MainWindow(QMainWindow):
             path, _ = QFileDialog.getSaveFileName(self, "Save zoomed image", default)
             if not path:
                 return None
-        x, y, w, h = r["roi"]
-        desc = f"ZoomStudio {r['scale']}X zoom of {src.name} region {x},{y},{w},{h} with model {r['model']}"
         try:
-            out = write_image(path, r["image"], fmt, exif=r["exif"], description=desc)
+            out = write_image(path, r["image"], fmt, exif=r["exif"], description=zoom_description(r, src.name))
         except (OSError, ValueError) as exc:
             self.show_error(f"{path}: cannot save ({exc})")
             return None
@@ -634,8 +635,6 @@ def _zoom_events(files, model, scale, opts, token):
     """Load the model, then zoom each file; per-file errors become Problems and the others still run."""
     import dataclasses
 
-    import cv2
-
     from ..core.device import pick_device
     from ..core.infer import zoom_raw
     from ..core.nets import WeightsError, load_net
@@ -664,14 +663,6 @@ def _zoom_events(files, model, scale, opts, token):
             for ev in zoom_raw(path, net, opts, model_name=model_name, cancel=token):
                 if isinstance(ev, Progress):
                     yield Progress(i * 3 + ev.done, 3 * len(files), ev.message)
-                elif isinstance(ev, Result):
-                    img = ev.values["image"]
-                    p = ev.values["packed"]
-                    gains = np.array(ev.values["wb_gains"], np.float32)
-                    rgb = np.stack([p[0] * gains[0], 0.5 * (p[1] + p[3]) * gains[1], p[2] * gains[2]], -1)
-                    rgb = np.clip(rgb, 0, 1) ** (1 / 2.2)
-                    bicubic = cv2.resize(rgb, (img.shape[1], img.shape[0]), interpolation=cv2.INTER_CUBIC)
-                    yield Result(str(path), ev.values | {"bicubic": np.clip(bicubic, 0, 1)})
                 else:
                     yield ev
         except (RawReadError, ValueError, OSError) as exc:

@@ -51,6 +51,13 @@ class ZoomPanel(QWidget):
         self.scale.addItems(["4", "2", "8"])
         self.model = QLineEdit()
         self.model.setPlaceholderText("bundled model for the chosen zoom")
+        self.colour = QComboBox()
+        for mode, label in (("camera", "Camera's colours (its JPEG)"), ("libraw", "LibRaw (colour matrix, sRGB)"),
+                            ("model", "The model's own rendering")):
+            self.colour.addItem(label, mode)
+        self.colour.setToolTip("camera: the colours of the camera's own JPEG (embedded preview or a sibling .JPG), "
+                               "else LibRaw's; libraw: the file's white balance and colour matrix; model: the "
+                               "network's learned rendering")
         self.custom_region = QCheckBox("Use the dragged rectangle (else the centre 1/zoom)")
         self.preview = ImagePane("Preview (drag the rectangle to choose the region)")
         self.roi = pg.RectROI((0, 0), (10, 10), pen=pg.mkPen("#f5a524", width=2))
@@ -70,6 +77,7 @@ class ZoomPanel(QWidget):
         form = QFormLayout()
         form.addRow("Zoom", self.scale)
         form.addRow("Model", self.model)
+        form.addRow("Colours", self.colour)
         form.addRow(self.custom_region)
         left = QVBoxLayout()
         left.addWidget(QLabel("Queue"))

@@ -23,7 +23,7 @@ from typing import Iterator
 
 import numpy as np
 
-from ..color import linear_to_srgb, srgb_to_linear, to_uint8
+from ..colour.srgb import linear_to_srgb, srgb_to_linear, to_uint8
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
 from ..geometry.fov import fov_matrix, warp_antialiased
 from ..raw.dng import write_dng

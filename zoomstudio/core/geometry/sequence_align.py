@@ -71,24 +71,17 @@ def load_gray(shot: Shot, reduction: int = 1) -> np.ndarray:
 
 
 def compute_wb(raw_path: str | Path) -> np.ndarray:
-    """As-shot white balance relative to LibRaw's daylight rendering, ``[R, G, G, B]``.
+    """As-shot white balance relative to the daylight rendering, ``[R, G, G, B]``.
 
-    The ratio of channel means of two linear LibRaw renders (camera WB vs
-    daylight), as the SR-RAW authors computed it. Half-size renders are used
-    (4x fewer pixels, no demosaicing); on scenes without clipped highlights they
-    agree with full renders to about 1e-4.
+    The ratio of channel means of two linear renderings (camera WB vs
+    daylight), as the SR-RAW authors computed with LibRaw; the colour module's
+    half-size rendering gives LibRaw's numbers without demosaicing.
     """
-    import rawpy
+    from ..colour import colour_of, white_balance_ratio
+    from ..raw import read_raw
 
-    means = []
-    for use_camera_wb in (False, True):
-        with rawpy.imread(str(raw_path)) as raw:
-            rgb = raw.postprocess(
-                gamma=(1, 1), no_auto_bright=True, use_camera_wb=use_camera_wb, output_bps=16, half_size=True
-            )
-        means.append(rgb.reshape(-1, 3).astype(np.float64).mean(axis=0))
-    ratio = means[1] / np.maximum(means[0], 1e-12)
-    return np.array([ratio[0], ratio[1], ratio[1], ratio[2]])
+    raw = read_raw(raw_path)
+    return white_balance_ratio(raw.packed(), colour_of(raw.meta), raw.meta.daylight_gains)
 
 
 def _fov_gray(shot: Shot, f_ref: float, level_hw, full_hw) -> np.ndarray:
@@ -284,7 +277,7 @@ def write_compare_images(sequence: Sequence, side: int = 1024) -> tuple[Path, Pa
     """Write ``compare/aligned.jpg`` and ``compare/orig.jpg`` from the sequence's tform.txt."""
     import cv2
 
-    from ..color import to_uint8
+    from ..colour.srgb import to_uint8
     from ..fileio import atomic_output
     from .files import read_tform
 

@@ -1,6 +1,8 @@
 """Writing zoomed images: 16-bit TIFF / PNG (8-bit PNG / JPEG on request) with the source EXIF.
 
-Images are RGB float (H, W, 3) in [0, 1]. The EXIF kept: make, model, capture
+Images are sRGB float (H, W, 3) in [0, 1], and every file says so: an sRGB ICC
+profile is embedded (TIFF tag 34675, PNG iCCP, JPEG APP2) and EXIF ColorSpace
+is sRGB. The EXIF kept: make, model, capture
 date, orientation (pixels stay in sensor orientation, as the RAW), exposure
 time, ISO and focal length, plus a note of the model used in ImageDescription
 and Software. Files are written
@@ -29,6 +31,16 @@ from ..raw.exif import (
 FORMATS = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}
 
 
+TAG_ICC_PROFILE = 34675
+
+
+def srgb_icc_profile() -> bytes:
+    """An sRGB ICC profile (LittleCMS's built-in, through Pillow)."""
+    from PIL import ImageCms
+
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
 def _tiff_tags(info: ExifInfo, description: str, software: str, with_exif_ifd: bool) -> list:
     tags = [(270, 2, 0, description, True)]
     if info.make:
@@ -42,6 +54,8 @@ def _tiff_tags(info: ExifInfo, description: str, software: str, with_exif_ifd: b
         # tifffile will not write ExifTag (34665) itself: a LONG placeholder under the tag just below it
         # (no other tag sits between, so the IFD stays sorted) is retagged by _append_exif_ifd
         tags.append((_EXIF_PLACEHOLDER, 4, 1, 0, True))
+    icc = srgb_icc_profile()
+    tags.append((TAG_ICC_PROFILE, 7, len(icc), icc, True))
     return tags
 
 
@@ -64,8 +78,8 @@ def _exif_entries(info: ExifInfo) -> list[tuple[int, int, int, bytes]]:
     if info.focal_length:
         f = Fraction(info.focal_length).limit_denominator(1000)
         out.append((TAG_FOCAL_LENGTH, 5, 1, struct.pack("<II", f.numerator, f.denominator)))
-    if out:  # the sub-IFD's required tags: ExifVersion 2.32, FlashpixVersion 1.0, ColorSpace sRGB
-        out += [(0x9000, 7, 4, b"0232"), (0xA000, 7, 4, b"0100"), (0xA001, 3, 1, struct.pack("<H", 1))]
+    # the sub-IFD's required tags: ExifVersion 2.32, FlashpixVersion 1.0, ColorSpace sRGB (always true here)
+    out += [(0x9000, 7, 4, b"0232"), (0xA000, 7, 4, b"0100"), (0xA001, 3, 1, struct.pack("<H", 1))]
     return sorted(out)
 
 
@@ -80,8 +94,8 @@ def _append_exif_ifd(path: Path, entries: list[tuple[int, int, int, bytes]]) -> 
         count = struct.unpack("<H", f.read(2))[0]
         table = f.read(12 * count)
     tags = [struct.unpack("<H", table[12 * i : 12 * i + 2])[0] for i in range(count)]
-    if _EXIF_PLACEHOLDER not in tags or max(tags) != _EXIF_PLACEHOLDER:
-        raise ValueError(f"{path}: no ExifIFD placeholder at the end of IFD0")
+    if _EXIF_PLACEHOLDER not in tags or TAG_EXIF_IFD in tags:  # retagging keeps the IFD sorted
+        raise ValueError(f"{path}: no ExifIFD placeholder in IFD0")
     entry = ifd0 + 2 + 12 * tags.index(_EXIF_PLACEHOLDER)
     with open(path, "r+b") as f:
         base = f.seek(0, 2)
@@ -101,13 +115,18 @@ def _append_exif_ifd(path: Path, entries: list[tuple[int, int, int, bytes]]) -> 
         f.write(struct.pack("<HHII", TAG_EXIF_IFD, 4, 1, base))
 
 
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
 def _png_with_exif(png: bytes, exif: bytes) -> bytes:
-    """Insert an eXIf chunk (TIFF-structured EXIF, no 'Exif\\0\\0' prefix) before the first IDAT."""
+    """Insert an sRGB iCCP chunk and an eXIf chunk (TIFF-structured EXIF, no 'Exif\\0\\0' prefix) before
+    the first IDAT (iCCP must precede it)."""
     if exif.startswith(b"Exif\x00\x00"):
         exif = exif[6:]
-    chunk = struct.pack(">I", len(exif)) + b"eXIf" + exif + struct.pack(">I", zlib.crc32(b"eXIf" + exif) & 0xFFFFFFFF)
+    iccp = _png_chunk(b"iCCP", b"sRGB\0\0" + zlib.compress(srgb_icc_profile()))
     idat = png.find(b"IDAT") - 4
-    return png[:idat] + chunk + png[idat:]
+    return png[:idat] + iccp + _png_chunk(b"eXIf", exif) + png[idat:]
 
 
 def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: ExifInfo | None = None,
@@ -144,7 +163,8 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
             from PIL import Image
 
             Image.fromarray(np.rint(rgb * 255).astype(np.uint8)).save(
-                tmp, format="JPEG", quality=quality, exif=exif_bytes(info, software=software, description=description))
+                tmp, format="JPEG", quality=quality, icc_profile=srgb_icc_profile(),
+                exif=exif_bytes(info, software=software, description=description))
     return path
 
 

@@ -21,6 +21,7 @@ import numpy as np
 import torch
 
 from ..events import CancelToken, Cancelled, Progress, Result
+from .colours import COLOUR_MODES, colour_output
 from .tiled import TilePlan, plan_tiles, zoom_tensor
 
 log = logging.getLogger(__name__)
@@ -35,6 +36,8 @@ class ZoomOptions:
     memory_mb: float = 1024.0
     device: str = "cpu"
     use_wb: bool = True
+    colour: str = "camera"  # camera | libraw | model (see infer.colours)
+    with_bicubic: bool = False  # also return the bicubic baseline with the same colours
 
 
 def centre_roi(width: int, height: int, scale: int) -> tuple[int, int, int, int]:
@@ -55,11 +58,12 @@ def snap_roi(roi, width: int, height: int) -> tuple[int, int, int, int]:
     return x, y, w, h
 
 
-def _wb_for(path: Path) -> np.ndarray:
+def _wb_for(raw) -> np.ndarray:
     """R, G, B gains of a shot: its sequence's wb.txt entry, else computed like wb.txt."""
+    from ..colour import colour_of, white_balance_ratio
     from ..geometry.files import AlignmentFileError, read_wb
-    from ..geometry.sequence_align import compute_wb
 
+    path = Path(raw.meta.path)
     wb_file = path.parent / "wb.txt"
     if wb_file.exists():
         try:
@@ -68,8 +72,15 @@ def _wb_for(path: Path) -> np.ndarray:
                 return np.array([entry[0], entry[1], entry[3]])
         except AlignmentFileError as exc:
             log.warning("%s", exc)
-    g = compute_wb(path)
+    g = white_balance_ratio(raw.packed(), colour_of(raw.meta), raw.meta.daylight_gains)
     return np.array([g[0], g[1], g[3]])
+
+
+def zoom_description(values: dict, source_name: str) -> str:
+    """The ImageDescription written with a zoom result (what, where, which model, which colours)."""
+    x, y, w, h = values["roi"]
+    return (f"ZoomStudio {values['scale']}X zoom of {source_name} region {x},{y},{w},{h} with model "
+            f"{values['model']}, {values['colour']} colours")
 
 
 def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, model_name: str = "",
@@ -82,6 +93,8 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
     path = Path(path)
     if net.config.in_channels != 4:
         raise ValueError("this model takes RGB input, not RAW")
+    if options.colour not in COLOUR_MODES:
+        raise ValueError(f"colour must be one of {', '.join(COLOUR_MODES)}, got {options.colour!r}")
     scale = net.config.zoom
     yield Progress(0, 3, f"{path.name}: decoding")
     raw = read_raw(path)
@@ -90,7 +103,7 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
     x, y, w, h = roi
     packed = pack_normalized(raw.mosaic[y : y + h, x : x + w], raw.meta.cfa_pattern, raw.meta.black_cell,
                              raw.meta.white_level)
-    gains = _wb_for(path) if options.use_wb else np.ones(3)
+    gains = _wb_for(raw) if options.use_wb else np.ones(3)
     device = torch.device(options.device)
     net = net.to(device).eval()
     plan: TilePlan = plan_tiles(net, options.memory_mb, options.tile)
@@ -106,9 +119,16 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
     rgb = out[0].permute(1, 2, 0).numpy()
     rgb *= (gains ** (1 / 2.2)).astype(np.float32)
     np.clip(rgb, 0.0, 1.0, out=rgb)
+    yield Progress(2, 3, f"{path.name}: colours")
+    coloured = colour_output(rgb, packed, raw, options.colour, with_bicubic=options.with_bicubic)
+    if coloured.note:
+        log.info("%s: %s", path.name, coloured.note)
     yield Progress(3, 3, f"{path.name}: done")
     yield Result(str(path), {
-        "image": rgb,
+        "image": coloured.image,
+        "bicubic": coloured.bicubic,
+        "colour": coloured.mode,
+        "colour_note": coloured.note,
         "packed": packed,  # the network input (4, h, w), for side-by-side baselines
         "roi": roi,
         "scale": scale,

@@ -1,4 +1,4 @@
-"""Image quality metrics (PSNR, SSIM, LPIPS), the evaluation protocol and the evaluation job.
+"""Image quality metrics (PSNR, SSIM, LPIPS, CIEDE2000), the evaluation protocol and the evaluation job.
 
 Attributes load lazily, so ``methods`` and ``protocol`` (and the GUI) never pull in torch.
 """
@@ -7,7 +7,8 @@ from ..lazy import lazy_attributes
 
 _EXPORTS = {
     "LPIPSMetric": ".image_metrics", "PSNR": ".image_metrics", "SSIM": ".image_metrics",
-    "lpips_distance": ".image_metrics", "psnr": ".image_metrics", "ssim": ".image_metrics",
+    "lpips_distance": ".image_metrics", "DeltaE2000": ".image_metrics", "delta_e2000": ".image_metrics",
+    "delta_e_map": ".colour_difference", "mean_delta_e": ".colour_difference", "psnr": ".image_metrics", "ssim": ".image_metrics",
     "EvalProtocol": ".protocol", "align_target": ".protocol", "match_colours": ".protocol", "prepare": ".protocol",
     "to_luma": ".protocol", "Method": ".methods", "REPORTED": ".methods", "parse_methods": ".methods",
     "reported": ".methods", "evaluate": ".evaluation",

@@ -7,14 +7,18 @@ produces an RGB image on the target's grid:
 * ``bicubic``: the input's camera JPEG, over the same sensor region as the
   packed input, bicubic-upsampled straight onto the target grid;
 * ``ours`` (and the "syn-raw" control): the zoom network on the packed RAW,
-  times the input's ``wb ** (1/2.2)``;
+  times the input's ``wb ** (1/2.2)``, with the colours ``colour`` asks for
+  (``infer.colours``: by default the camera's, from the input's camera JPEG, so
+  that ours and bicubic get the same colour treatment);
 * ``png``: an RGB-input zoom network on the input's 8-bit camera JPEG crop;
 * external baselines (SRResNet, ESRGAN, ...) from a user's ``.pth`` through
   ``spandrel``, on the same JPEG crop, resized to the target grid if their
   scale differs.
 
 Then the protocol (alignment, colour matching, border, space) is applied and
-PSNR / SSIM / LPIPS are computed. LPIPS that cannot be had is ``None`` with a
+PSNR / SSIM / LPIPS are computed; ``delta_e`` (mean CIEDE2000) is computed
+after alignment and border crop but before colour matching, so it shows each
+method's colour errors. LPIPS that cannot be had is ``None`` with a
 ``lpips_unavailable`` reason.
 """
 
@@ -32,7 +36,8 @@ import torch
 from ..device import pick_device
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
 from .methods import REPORTED, Method, parse_methods, reported  # noqa: F401 - re-exported
-from .protocol import EvalProtocol, prepare, to_luma
+from .colour_difference import mean_delta_e
+from .protocol import EvalProtocol, prepare_with_unmatched, to_luma
 
 log = logging.getLogger(__name__)
 
@@ -58,10 +63,12 @@ def _jpeg_on_grid(jpg_path: Path, pair, out_hw, scale_px: float, interpolation: 
 class _Runner:
     """Loads each method's model once and produces its output for a pair."""
 
-    def __init__(self, methods: list[Method], scale: int, device: torch.device, memory_mb: float):
+    def __init__(self, methods: list[Method], scale: int, device: torch.device, memory_mb: float,
+                 colour: str = "camera"):
         from ..nets import load_net
 
         self.methods, self.scale, self.device, self.memory_mb = methods, scale, device, memory_mb
+        self.colour = colour
         self.models: dict[str, object] = {}
         for m in methods:
             if m.kind in ("raw", "png"):
@@ -95,8 +102,13 @@ class _Runner:
             net = self.models[m.name]
             res = [e for e in zoom_tensor(net, torch.from_numpy(pair.packed)[None], plan_tiles(net, self.memory_mb),
                                           device=self.device) if torch.is_tensor(e)][0]
-            rgb = res[0].permute(1, 2, 0).numpy() * (pair.input_wb ** (1 / 2.2)).astype(np.float32)
-            return np.clip(rgb, 0, 1)
+            rgb = np.clip(res[0].permute(1, 2, 0).numpy() * (pair.input_wb ** (1 / 2.2)).astype(np.float32), 0, 1)
+            if self.colour == "model":
+                return rgb
+            from ..infer.colours import colour_output
+            from ..raw import read_raw
+
+            return colour_output(rgb, pair.packed, read_raw(spec.input.raw_path), self.colour).image
         # RGB-input methods take the camera JPEG crop at sensor resolution
         h, w = pair.packed.shape[1] * 2, pair.packed.shape[2] * 2
         crop = _jpeg_on_grid(spec.input.jpg_path, pair, (h, w), 1.0, cv2.INTER_AREA)
@@ -117,7 +129,7 @@ class _Runner:
 
 def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: EvalProtocol = EvalProtocol(), *,
              split: str | None = None, split_seed: int = 0, device: str = "cpu", memory_mb: float = 1024.0,
-             with_lpips: bool = True, max_pairs: int | None = None, preview_pairs: int = 1,
+             with_lpips: bool = True, max_pairs: int | None = None, preview_pairs: int = 1, colour: str = "camera",
              cancel: CancelToken | None = None) -> Iterator[Progress | Problem | Result | Cancelled]:
     """Evaluate ``methods`` on the pairs of ``root``; the final ``Result`` holds the report.
 
@@ -138,7 +150,11 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
         yield Problem(str(root), f"no {scale}X pairs to evaluate")
         return
     dev = pick_device(device)  # "auto": CUDA when present
-    runner = _Runner(methods, scale, dev, memory_mb)
+    from ..infer.colours import COLOUR_MODES
+
+    if colour not in COLOUR_MODES:
+        raise ValueError(f"colour must be one of {', '.join(COLOUR_MODES)}, got {colour!r}")
+    runner = _Runner(methods, scale, dev, memory_mb, colour)
     lpips_model, lpips_reason = None, None
     if with_lpips:
         try:
@@ -164,7 +180,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
         shown: dict[str, np.ndarray] = {}
         for m in methods:
             try:
-                out, tgt = prepare(runner.output(m, pair, spec), target, protocol)
+                out, tgt, unmatched = prepare_with_unmatched(runner.output(m, pair, spec), target, protocol)
             except Exception as exc:
                 yield Problem(f"{spec.name} [{m.name}]", str(exc))
                 continue
@@ -176,7 +192,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
             tb = torch.from_numpy(b.transpose(2, 0, 1).copy())[None]
             from .image_metrics import psnr, ssim
 
-            scores = {"psnr": psnr(ta, tb), "ssim": ssim(ta, tb)}
+            scores = {"psnr": psnr(ta, tb), "ssim": ssim(ta, tb), "delta_e": mean_delta_e(unmatched, tgt)}
             if lpips_model is not None:
                 with torch.no_grad():
                     x = torch.from_numpy(out.transpose(2, 0, 1).copy())[None].to(dev)
@@ -193,7 +209,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
     for m in methods:
         rows = [r[m.name] for r in per_pair if m.name in r]
         entry: dict = {"n": len(rows)}
-        for key in ("psnr", "ssim", "lpips"):
+        for key in ("psnr", "ssim", "lpips", "delta_e"):
             vals = [r[key] for r in rows if r.get(key) is not None and math.isfinite(r[key])]
             entry[key] = float(np.mean(vals)) if vals else None
         if entry["lpips"] is None:
@@ -204,7 +220,8 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
     yield Result(str(root), {
         "scale": scale,
         "protocol": protocol.to_dict(),
-        "protocol_text": protocol.describe(),
+        "protocol_text": f"{protocol.describe()}; ours' colours: {colour}",
+        "colour": colour,
         "pairs": len(per_pair),
         "methods": summary,
         "per_pair": per_pair,

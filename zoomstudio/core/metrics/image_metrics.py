@@ -1,4 +1,4 @@
-"""PSNR, SSIM (scikit-image) and LPIPS (the ``lpips`` package), as functions and module twins.
+"""PSNR, SSIM, CIEDE2000 (scikit-image) and LPIPS (the ``lpips`` package), as functions and module twins.
 
 Inputs are RGB tensors (B, 3, H, W) with values in [0, 1] (sRGB-encoded);
 each function returns the batch mean as a Python float, the modules a 0-d tensor.
@@ -43,6 +43,18 @@ def ssim(pred: torch.Tensor, target: torch.Tensor, data_range: float = 1.0) -> f
         vals.append(structural_similarity(a, b, data_range=data_range, channel_axis=0, gaussian_weights=True,
                                           sigma=1.5, use_sample_covariance=False))
     return float(np.mean(vals))
+
+
+def delta_e2000(pred: torch.Tensor, target: torch.Tensor, blur_sigma: float = 0.0) -> float:
+    """Mean CIEDE2000 colour difference (sRGB, D65), per image then averaged; see ``colour_difference``."""
+    from .colour_difference import mean_delta_e
+
+    _check(pred, target)
+    if pred.shape[1] != 3:
+        raise ValueError(f"CIEDE2000 needs RGB images, got {tuple(pred.shape)}")
+    p = pred.detach().cpu().float().permute(0, 2, 3, 1).numpy()
+    t = target.detach().cpu().float().permute(0, 2, 3, 1).numpy()
+    return float(np.mean([mean_delta_e(a, b, blur_sigma=blur_sigma) for a, b in zip(p, t)]))
 
 
 class LPIPSMetric(nn.Module):
@@ -107,3 +119,14 @@ class SSIM(nn.Module):
 
     def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
         return torch.tensor(ssim(pred, target, self.data_range))
+
+
+class DeltaE2000(nn.Module):
+    """Module twin of :func:`delta_e2000`."""
+
+    def __init__(self, blur_sigma: float = 0.0) -> None:
+        super().__init__()
+        self.blur_sigma = blur_sigma
+
+    def forward(self, pred: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        return torch.tensor(delta_e2000(pred, target, self.blur_sigma))

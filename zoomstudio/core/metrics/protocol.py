@@ -42,8 +42,9 @@ class EvalProtocol:
         return asdict(self)
 
     def describe(self) -> str:
-        return (f"target aligned to output: {self.align}; colour matching: {self.color}; border crop: "
-                f"{self.border} px; space: {self.space.upper()}; LPIPS: {self.lpips_net}")
+        return (f"target aligned to output: {self.align}; colour matching for PSNR/SSIM/LPIPS: {self.color}; "
+                f"delta E 2000: before colour matching; border crop: {self.border} px; space: {self.space.upper()}; "
+                f"LPIPS: {self.lpips_net}")
 
 
 def align_target(output: np.ndarray, target: np.ndarray, motion: str) -> tuple[np.ndarray, np.ndarray]:
@@ -88,12 +89,20 @@ def match_colours(output: np.ndarray, target: np.ndarray, mode: str, mask: np.nd
 
 def prepare(output: np.ndarray, target: np.ndarray, protocol: EvalProtocol) -> tuple[np.ndarray, np.ndarray]:
     """Apply alignment, colour matching and border crop; both (H, W, 3) float32 in [0, 1]."""
+    matched, target, _ = prepare_with_unmatched(output, target, protocol)
+    return matched, target
+
+
+def prepare_with_unmatched(output: np.ndarray, target: np.ndarray,
+                           protocol: EvalProtocol) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`prepare`, also returning the aligned, cropped output *before* colour matching
+    (for colour-error metrics): ``(matched output, target, unmatched output)``."""
     if output.shape != target.shape:
         raise ValueError(f"output and target must have the same shape, got {output.shape} and {target.shape}")
     mask = np.ones(output.shape[:2], bool)
     if protocol.align != "none":
         target, mask = align_target(output, target, protocol.align)
-    output = match_colours(output, target, protocol.color, mask)
+    matched = match_colours(output, target, protocol.color, mask)
     # crop the border, and further to the rectangle the aligned target fully covers
     from ..data.pairs import largest_valid_rect
 
@@ -103,7 +112,7 @@ def prepare(output: np.ndarray, target: np.ndarray, protocol: EvalProtocol) -> t
     r1, c1 = min(r1, mask.shape[0] - b), min(c1, mask.shape[1] - b)
     if r1 - r0 < 8 or c1 - c0 < 8:
         raise ValueError("too little valid area left after alignment and border crop")
-    return output[r0:r1, c0:c1], target[r0:r1, c0:c1]
+    return matched[r0:r1, c0:c1], target[r0:r1, c0:c1], output[r0:r1, c0:c1]
 
 
 def to_luma(rgb: np.ndarray) -> np.ndarray:

@@ -31,7 +31,11 @@ class RawMetadata:
     the visible area; ``black_cell`` the black level at each of those 2x2
     positions (per-pixel black is ``black_cell`` tiled); ``wb_gains`` the
     as-shot white balance as (R, G, B, G2) multipliers normalised to G = 1;
-    ``color_matrix`` camera-from-XYZ (3, 3) when LibRaw knows it.
+    ``color_matrix`` camera-from-XYZ (3, 3) when LibRaw knows it; ``rgb_cam``
+    LibRaw's camera -> sRGB matrix (3, 3) when it sets one at open (some DNGs);
+    ``colour_crop`` the (x, y, w, h) sensor area a camera renders into its JPEG,
+    when LibRaw knows it. ``zoomstudio.core.colour.colour_of(meta)`` turns these
+    into the file's rendering.
     """
 
     path: Path
@@ -44,6 +48,8 @@ class RawMetadata:
     daylight_gains: np.ndarray
     color_matrix: np.ndarray | None
     exif: ExifInfo = field(default_factory=ExifInfo)
+    rgb_cam: np.ndarray | None = None
+    colour_crop: tuple[int, int, int, int] | None = None
 
     @property
     def cfa(self) -> str:
@@ -133,6 +139,12 @@ def _read_metadata(raw, path: Path) -> RawMetadata:
     if jpg is not None:
         exif = exif.merged(read_jpeg_exif(jpg))
     cm = np.asarray(raw.rgb_xyz_matrix, dtype=np.float64)[:3, :3]
+    rgb_cam = np.asarray(raw.color_matrix, dtype=np.float64)[:3, :3]
+    # LibRaw's crop margins count from the raw frame; ours from the visible area
+    crop = (int(sizes.crop_left_margin) - int(sizes.left_margin), int(sizes.crop_top_margin) - int(sizes.top_margin),
+            int(sizes.crop_width), int(sizes.crop_height))
+    inside = (min(crop) >= 0 and crop[2] > 0 and crop[3] > 0 and crop[0] + crop[2] <= sizes.width
+              and crop[1] + crop[3] <= sizes.height)
     return RawMetadata(
         path=path,
         width=int(sizes.width),
@@ -144,6 +156,8 @@ def _read_metadata(raw, path: Path) -> RawMetadata:
         daylight_gains=_gains(raw.daylight_whitebalance),
         color_matrix=cm if np.any(cm) else None,
         exif=exif,
+        rgb_cam=rgb_cam if np.any(rgb_cam) else None,
+        colour_crop=crop if inside else None,
     )
 
 

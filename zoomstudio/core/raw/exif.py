@@ -23,6 +23,7 @@ TAG_EXPOSURE_TIME = 33434
 TAG_ISO = 34855
 TAG_DATETIME_ORIGINAL = 36867
 TAG_FOCAL_LENGTH = 37386
+TAG_COLOR_SPACE = 40961
 
 JPEG_SUFFIXES = (".JPG", ".jpg", ".JPEG", ".jpeg")
 
@@ -161,4 +162,5 @@ def exif_bytes(info: ExifInfo, *, software: str | None = None, description: str 
         sub[TAG_FOCAL_LENGTH] = (frac.numerator, frac.denominator)
     if info.datetime:
         sub[TAG_DATETIME_ORIGINAL] = info.datetime
+    sub[TAG_COLOR_SPACE] = 1  # the pixels written with this block are sRGB (an sRGB ICC profile goes with them)
     return exif.tobytes()

@@ -1,12 +1,27 @@
-"""A quick display rendering of a RAW: packed half-size, as-shot white balance, 2.2 gamma."""
+"""Renderings of a RAW for display, and the camera's own rendering of it (its JPEG).
+
+``quick_render`` is the half-size rendering of the colour module (the file's
+white balance and colour matrix, sRGB tone curve); ``camera_rendering`` finds
+the JPEG the camera made of the same shot: a sibling ``.JPG`` (RAW+JPEG) or
+the preview embedded in the RAW.
+"""
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from .decode import RawImage, read_raw
+from ..colour import colour_of, render_packed
+from .decode import RawImage, RawMetadata, read_raw
+from .exif import sibling_jpeg
+
+log = logging.getLogger(__name__)
+
+#: A camera rendering smaller than this (long side, pixels) is a thumbnail too small to take colours from.
+MIN_RENDERING_SIDE = 160
 
 
 def quick_render(raw: RawImage, max_side: int | None = None) -> np.ndarray:
@@ -16,20 +31,103 @@ def quick_render(raw: RawImage, max_side: int | None = None) -> np.ndarray:
     on it maps to sensor pixels exactly by a factor 2 (or the shrink factor
     when ``max_side`` reduces it further, by area averaging).
     """
-    import cv2
-
-    p = raw.packed()
-    gains = raw.meta.wb_gains
-    rgb = np.stack([p[0] * gains[0], 0.5 * (p[1] + p[3]), p[2] * gains[2]], axis=-1)
-    rgb = np.power(np.clip(rgb, 0, 1), 1 / 2.2, dtype=np.float32)
-    h, w = rgb.shape[:2]
-    if max_side is not None and max(h, w) > max_side:
-        s = max_side / max(h, w)
-        rgb = cv2.resize(rgb, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
-    return rgb
+    return render_packed(raw.packed(), colour_of(raw.meta), max_side=max_side)
 
 
 def raw_preview(path: str | Path, max_side: int = 1600) -> tuple[np.ndarray, tuple[int, int]]:
     """``(rgb, (sensor_h, sensor_w))`` of a RAW file for choosing a region. Raises RawReadError."""
     raw = read_raw(path)
     return quick_render(raw, max_side), raw.mosaic.shape[:2]
+
+
+@dataclass(frozen=True)
+class CameraRendering:
+    """The camera's own rendering of a shot: ``image`` float32 (H, W, 3) sRGB in [0, 1], as stored
+    (sensor orientation), and where it came from."""
+
+    image: np.ndarray
+    source: str
+
+
+def _decode_jpeg(data: bytes) -> np.ndarray | None:
+    import cv2
+
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION)
+    return None if bgr is None else bgr[..., ::-1].astype(np.float32) / 255.0
+
+
+def _embedded_preview(path: Path) -> np.ndarray | None:
+    import rawpy
+
+    try:
+        with rawpy.imread(str(path)) as raw:
+            thumb = raw.extract_thumb()
+    except (rawpy.LibRawError, OSError, ValueError) as exc:
+        log.debug("%s: no embedded preview (%s)", path, exc)
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        return _decode_jpeg(bytes(thumb.data))
+    data = np.asarray(thumb.data)
+    if data.ndim == 3 and data.shape[2] == 3:
+        return data.astype(np.float32) / (65535.0 if data.dtype == np.uint16 else 255.0)
+    return None
+
+
+def _sensor_oriented(image: np.ndarray, meta: RawMetadata) -> np.ndarray:
+    """Undo a rotation the camera applied to its preview (portrait preview of a landscape sensor)."""
+    portrait_sensor = meta.height > meta.width
+    portrait_image = image.shape[0] > image.shape[1]
+    if portrait_sensor == portrait_image:
+        return image
+    # orientation 6: displayed after turning 90 degrees clockwise; turn back counter-clockwise
+    return np.ascontiguousarray(np.rot90(image, 1 if meta.orientation == 6 else -1))
+
+
+def camera_rendering(path: str | Path, meta: RawMetadata) -> CameraRendering | None:
+    """The camera's JPEG of this shot: a sibling ``.JPG`` first, else the RAW's embedded preview.
+
+    ``None`` when neither exists, cannot be decoded, or is smaller than
+    :data:`MIN_RENDERING_SIDE`.
+    """
+    path = Path(path)
+    candidates = []
+    jpg = sibling_jpeg(path)
+    if jpg is not None:
+        candidates.append((lambda: _read_file(jpg), f"camera JPEG {jpg.name}"))
+    candidates.append((lambda: _embedded_preview(path), "JPEG preview embedded in the RAW"))
+    for load, source in candidates:
+        image = load()
+        if image is None or image.ndim != 3 or max(image.shape[:2]) < MIN_RENDERING_SIDE:
+            continue
+        return CameraRendering(_sensor_oriented(image, meta), source)
+    return None
+
+
+def _read_file(path: Path) -> np.ndarray | None:
+    try:
+        return _decode_jpeg(path.read_bytes())
+    except OSError as exc:
+        log.warning("%s: cannot read (%s)", path, exc)
+        return None
+
+
+def libraw_rendering(path: str | Path) -> np.ndarray:
+    """LibRaw's own full-resolution rendering (AHD demosaic, as-shot white balance, camera matrix to
+    sRGB, sRGB curve, no auto-brightening, the file's white level): float32 (H, W, 3), sensor orientation.
+
+    An independent check of the colour module, and the camera's rendering of a
+    RAW that holds no JPEG. Raises :class:`RawReadError`.
+    """
+    import rawpy
+
+    from .decode import _libraw_reason, _open
+    from .errors import RawReadError
+
+    path = Path(path)
+    with _open(path) as raw:
+        try:
+            rgb = raw.postprocess(use_camera_wb=True, no_auto_bright=True, gamma=(2.4, 12.92), adjust_maximum_thr=0,
+                                  output_bps=16, user_flip=0, output_color=rawpy.ColorSpace.sRGB)
+        except (rawpy.LibRawError, OSError, ValueError) as exc:
+            raise RawReadError(path, _libraw_reason(exc)) from None
+    return rgb.astype(np.float32) / 65535.0

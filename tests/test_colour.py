@@ -1,0 +1,199 @@
+"""The colour module: LibRaw-equal rendering, camera colorimetry, fitted looks, the camera's JPEG,
+and the zoom output's colours against the camera's own rendering (issue 8's acceptance)."""
+
+from __future__ import annotations
+
+import shutil
+
+import cv2
+import numpy as np
+import pytest
+import rawpy
+
+from zoomstudio.core.colour import (
+    ColourLook,
+    cam_to_srgb_from_xyz,
+    camera_colour,
+    colour_of,
+    fit_look,
+    linear_to_srgb,
+    render_packed,
+    srgb_to_linear,
+    white_balance_ratio,
+)
+from zoomstudio.core.colour.camera_look import fit_camera_look, rendering_region
+from zoomstudio.core.metrics.colour_difference import delta_e_map, mean_delta_e
+from zoomstudio.core.raw import read_raw
+from zoomstudio.core.raw.preview import camera_rendering, quick_render
+
+LIBRAW_SETTINGS = dict(use_camera_wb=True, no_auto_bright=True, gamma=(2.4, 12.92), adjust_maximum_thr=0,
+                       output_bps=16, user_flip=0, output_color=rawpy.ColorSpace.sRGB)
+
+
+def _libraw(path, **extra) -> np.ndarray:
+    with rawpy.imread(str(path)) as r:
+        return r.postprocess(**(LIBRAW_SETTINGS | extra)).astype(np.float32) / 65535.0
+
+
+@pytest.mark.parametrize("sample", ["arw_path", "dng_path"])
+def test_rendering_equals_libraw(sample, request):
+    """The one rendering reproduces LibRaw's half-size render with the same settings on real files,
+    and agrees with LibRaw's full (demosaiced) rendering once both are averaged down."""
+    path = request.getfixturevalue(sample)
+    ours = quick_render(read_raw(path))
+    from zoomstudio.core.raw.preview import libraw_rendering
+
+    full = libraw_rendering(path)
+    assert full.shape[:2] == read_raw(path).mosaic.shape
+    small = cv2.resize(full, (ours.shape[1], ours.shape[0]), interpolation=cv2.INTER_AREA)
+    assert mean_delta_e(ours, small, blur_sigma=2) < 1.0
+    ref = _libraw(path, half_size=True)
+    assert ours.shape == ref.shape
+    diff = np.abs(ours - ref)
+    assert diff.max() < 2e-3, diff.max()  # LibRaw's 16-bit gamma table is the only difference
+    assert mean_delta_e(ours, ref) < 0.05
+
+
+@pytest.mark.parametrize("sample", ["arw_path", "dng_path"])
+def test_white_balance_ratio_equals_two_libraw_renders(sample, request):
+    """wb.txt gains from the colour module match the SR-RAW authors' two linear LibRaw renders."""
+    path = request.getfixturevalue(sample)
+    means = []
+    for camera_wb in (False, True):
+        with rawpy.imread(str(path)) as r:
+            rgb = r.postprocess(gamma=(1, 1), no_auto_bright=True, use_camera_wb=camera_wb, output_bps=16,
+                                half_size=True, adjust_maximum_thr=0)
+        means.append(rgb.reshape(-1, 3).astype(np.float64).mean(axis=0))
+    expected = means[1] / means[0]
+    raw = read_raw(path)
+    got = white_balance_ratio(raw.packed(), colour_of(raw.meta), raw.meta.daylight_gains)
+    np.testing.assert_allclose(got[[0, 1, 3]], expected, rtol=2e-3)
+    assert got[1] == got[2]
+
+
+def test_camera_matrix_sources_and_odd_metadata(arw_path, dng_path):
+    arw, dng = read_raw(arw_path).meta, read_raw(dng_path).meta
+    assert colour_of(arw).source == "camera matrix (XYZ)"
+    assert colour_of(dng).source == "camera matrix (LibRaw rgb_cam)"  # this DNG's XYZ matrix reads as zeros
+    for m in (colour_of(arw).cam_to_srgb, colour_of(dng).cam_to_srgb):
+        np.testing.assert_allclose(m.sum(axis=1), 1.0, atol=1e-3)  # white stays white
+    # all-zero, singular or absurd matrices fall back to the identity and say so
+    for bad in (np.zeros((3, 3)), np.ones((3, 3)), np.full((3, 3), np.nan), np.eye(3) * 1e4):
+        assert cam_to_srgb_from_xyz(bad) is None
+        c = camera_colour(bad, None, [2.0, 1.0, 1.5, 1.0])
+        np.testing.assert_array_equal(c.cam_to_srgb, np.eye(3))
+        assert "no usable colour matrix" in c.source
+    # a grey card stays grey through any usable matrix once white-balanced
+    c = colour_of(arw)
+    grey = np.full((4, 2, 2), 0.2, np.float32) / np.array([c.wb[0], 1, c.wb[2], 1], np.float32)[:, None, None]
+    out = render_packed(grey, c)
+    assert np.ptp(out) < 2e-3
+
+
+def test_fit_look_recovers_a_known_transform():
+    rng = np.random.default_rng(0)
+    src = rng.uniform(0.02, 0.9, (20000, 3)).astype(np.float32)
+    matrix = np.array([[1.2, -0.15, -0.05], [-0.1, 1.15, -0.05], [0.0, -0.2, 1.2]])
+    lin = np.clip(srgb_to_linear(src) @ matrix.T * 0.8, 0, 1)
+    ref = linear_to_srgb(lin) ** 1.15  # another tone curve
+    look = fit_look(src, ref)
+    err = np.abs(look.apply(src) - ref)
+    assert err.mean() < 4e-3 and np.percentile(err, 99) < 0.025
+    # the identity is found for identical images, and shapes are checked
+    same = fit_look(src, src)
+    assert np.abs(same.apply(src) - src).mean() < 2e-3
+    np.testing.assert_allclose(ColourLook.identity().apply(src), src, atol=1.5e-5)  # one 16-bit level
+    with pytest.raises(ValueError, match="same"):
+        fit_look(src, ref[:100])
+    with pytest.raises(ValueError, match="unclipped"):
+        fit_look(np.ones((100, 3)), np.ones((100, 3)))
+
+
+def test_camera_rendering_sources(arw_path, dng_path, tmp_path):
+    arw = read_raw(arw_path)
+    rendering = camera_rendering(arw_path, arw.meta)
+    assert rendering.source == "JPEG preview embedded in the RAW" and rendering.image.shape == (1080, 1616, 3)
+    assert camera_rendering(dng_path, read_raw(dng_path).meta) is None  # no preview in this DNG
+    # RAW+JPEG: the sibling JPG is the camera's rendering
+    copy = tmp_path / "IMG_0001.dng"
+    shutil.copy(dng_path, copy)
+    jpg = (np.clip(quick_render(read_raw(copy)) * 1.1, 0, 1) * 255).astype(np.uint8)
+    cv2.imwrite(str(tmp_path / "IMG_0001.JPG"), jpg[..., ::-1])
+    rendering = camera_rendering(copy, read_raw(copy).meta)
+    assert rendering.source == "camera JPEG IMG_0001.JPG" and rendering.image.shape == jpg.shape
+
+
+def test_camera_look_fits_the_embedded_jpeg_and_refuses_another_picture(arw_path):
+    raw = read_raw(arw_path)
+    packed, colour = raw.packed(), colour_of(raw.meta)
+    jpeg = camera_rendering(arw_path, raw.meta).image
+    fitted = fit_camera_look(packed, colour, jpeg, raw.meta.colour_crop)
+    assert fitted.correlation > 0.9 and fitted.residual < 0.015
+    # our rendering carried through the look matches the camera's JPEG far better than without it
+    h, w = raw.mosaic.shape
+    roi = (w // 4, h // 4, w // 2, h // 2)
+    region = rendering_region(jpeg, (h, w), roi, (h // 4, w // 4), raw.meta.colour_crop)
+    x, y = roi[0] // 2, roi[1] // 2
+    ours = render_packed(packed[:, y : y + h // 4, x : x + w // 4], colour)
+    assert mean_delta_e(fitted.look.apply(ours), region, blur_sigma=2) < 2.0 < mean_delta_e(ours, region, blur_sigma=2)
+    with pytest.raises(ValueError, match="does not match"):
+        fit_camera_look(packed, colour, np.ascontiguousarray(jpeg[::-1, ::-1]), raw.meta.colour_crop)
+
+
+def test_delta_e():
+    rng = np.random.default_rng(1)
+    a = rng.uniform(0, 1, (16, 16, 3)).astype(np.float32)
+    assert mean_delta_e(a, a) == 0.0
+    grey, lighter = np.full((4, 4, 3), 0.5, np.float32), np.full((4, 4, 3), 0.55, np.float32)
+    d = delta_e_map(grey, lighter)
+    assert d.shape == (4, 4) and 3.0 < d.mean() < 5.0  # about 4 units of L* for a 5 % step in mid grey
+    with pytest.raises(ValueError, match="equal"):
+        mean_delta_e(a, a[:8])
+
+
+def _zoom(path, **options):
+    from zoomstudio.core.events import Result
+    from zoomstudio.core.infer import ZoomOptions, zoom_raw
+    from zoomstudio.core.nets import load_net
+    from zoomstudio.core.resources import default_model_path
+
+    net, _ = load_net(default_model_path(4))
+    for ev in zoom_raw(path, net, ZoomOptions(**options)):
+        if isinstance(ev, Result):
+            return ev.values
+    raise AssertionError("no result")
+
+
+def _camera_region(path, raw, roi) -> np.ndarray:
+    from zoomstudio.core.infer.colours import camera_view
+
+    return camera_view(raw, roi)[0]
+
+
+def _acceptance(path, **options) -> tuple[float, dict]:
+    """Mean CIEDE2000 of the 4X zoom against the camera's rendering, both at the region's sensor size
+    and blurred with sigma 4 px (issue 8)."""
+    raw = read_raw(path)
+    result = _zoom(path, **options)
+    x, y, w, h = result["roi"]
+    image = cv2.resize(result["image"], (w, h), interpolation=cv2.INTER_AREA)
+    return mean_delta_e(image, _camera_region(path, raw, result["roi"]), blur_sigma=4), result
+
+
+def test_zoom_has_libraw_colours_on_the_canon_dng(dng_path):
+    delta_e, result = _acceptance(dng_path)
+    assert result["colour"] == "libraw" and "no camera JPEG" in result["colour_note"]  # it has no preview
+    assert delta_e < 3.0, delta_e
+    model_delta_e, result = _acceptance(dng_path, colour="model", with_bicubic=True)
+    assert result["colour"] == "model" and model_delta_e > 6.0  # the network's own colours are another camera's
+    assert result["bicubic"].shape == result["image"].shape
+
+
+@pytest.mark.slow
+def test_zoom_has_the_cameras_colours_on_the_sony_arw(arw_path):
+    delta_e, result = _acceptance(arw_path, with_bicubic=True)
+    assert result["colour"] == "camera" and result["colour_note"] == ""
+    assert delta_e < 3.0, delta_e
+    x, y, w, h = result["roi"]
+    bicubic = cv2.resize(result["bicubic"], (w, h), interpolation=cv2.INTER_AREA)
+    assert mean_delta_e(bicubic, _camera_region(arw_path, read_raw(arw_path), result["roi"]), blur_sigma=4) < 3.0
