@@ -276,3 +276,50 @@ def test_torch_dataset(synth_copy):
     train = dataset_pairs(index, 4, split="train")
     test = dataset_pairs(index, 4, split="test")
     assert len(train) == 1 and len(test) == 1 and train[0].sequence.name != test[0].sequence.name
+
+
+def test_synth_many_cameras_are_seeded_recorded_and_read_back(tmp_path):
+    """``camera=varied`` draws a camera per sequence (seeded, in truth.json) that LibRaw reads back exactly:
+    its colour matrix, white balance, CFA phase and levels; pairs and flipped patches build on every phase."""
+    from zoomstudio.core.colour import cam_to_srgb_from_xyz, colour_of
+    from zoomstudio.core.data.cameras import CAMERA_MATRICES, TRAINING_CAMERAS, UNSEEN_CAMERAS
+    from zoomstudio.core.geometry.sequence_align import align_sequence
+
+    cfg = SynthConfig(sequences=4, seed=3, size=(256, 192), camera="varied")
+    list(synthesize(tmp_path / "a", cfg))
+    list(synthesize(tmp_path / "b", cfg))
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+    cameras = [json.loads((tmp_path / "a" / f"{i:05d}" / "truth.json").read_text())["camera"] for i in (1, 2, 3, 4)]
+    assert len({c["name"] for c in cameras}) > 1 and len({c["cfa"] for c in cameras}) > 1
+    for i, cam in enumerate(cameras, start=1):
+        used = [n for n in CAMERA_MATRICES if n in cam["name"]]
+        assert used and set(used) <= set(TRAINING_CAMERAS) and not set(used) & set(UNSEEN_CAMERAS)
+        raw = read_raw(tmp_path / "a" / f"{i:05d}" / "00002.DNG")
+        assert raw.meta.cfa == cam["cfa"] and raw.meta.white_level == cam["white_level"]
+        assert raw.meta.black_cell.max() == cam["black_level"]
+        colour = colour_of(raw.meta)
+        np.testing.assert_allclose(colour.cam_to_srgb,
+                                   cam_to_srgb_from_xyz(np.reshape(cam["xyz_to_cam"], (3, 3))), atol=1e-6)
+        np.testing.assert_allclose(colour.wb, cam["wb"], rtol=1e-4)
+        seq = scan_sequence(tmp_path / "a" / f"{i:05d}")
+        list(align_sequence(seq))
+        pair = build_pair(select_pair(seq, 4))
+        assert pair.cfa == cam["cfa"]
+        p, t = sample_patch(pair, PatchSpec(patch=32, packed_band=2, target_band=16), np.random.default_rng(i))
+        assert p.shape == (4, 8, 8) and t.shape == (3, 64, 64) and np.isfinite(p).all()
+
+
+def test_unseen_cameras_are_disjoint_from_training():
+    from zoomstudio.core.data.cameras import TRAINING_CAMERAS, UNSEEN_CAMERAS, draw_camera
+
+    assert not set(TRAINING_CAMERAS) & set(UNSEEN_CAMERAS)
+    assert "Canon EOS 550D" in UNSEEN_CAMERAS and "Sony ILCE-7RM3" in UNSEEN_CAMERAS  # the real samples' cameras
+    rng = np.random.default_rng(0)
+    train = [draw_camera(rng, "varied") for _ in range(200)]
+    unseen = [draw_camera(rng, "unseen") for _ in range(200)]
+    assert max(c.shot_noise for c in train) <= 0.012 < min(c.shot_noise for c in unseen)
+    assert {c.tone for c in unseen} == {"filmic"} and "filmic" not in {c.tone for c in train}
+    assert {c.blur_shape for c in unseen} == {"motion"} and "motion" not in {c.blur_shape for c in train}
+    assert not any(u in c.name for c in train for u in UNSEEN_CAMERAS)
+    with pytest.raises(ValueError, match="camera"):
+        SynthConfig(camera="vivid")

@@ -20,8 +20,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=_size, default=(960, 640), help="sensor WxH in pixels, even (default 960x640)")
     p.add_argument("--source", nargs="+", default=[], metavar="FILE",
                    help="extra source photos or RAWs (used before scikit-image's photographs)")
+    p.add_argument("--camera", choices=("fixed", "varied", "unseen"), default="fixed",
+                   help="fixed: one synthetic camera (default); varied: a camera drawn per sequence from real "
+                        "cameras' colour matrices, noise, optics and JPEG styles (training); unseen: held-out "
+                        "cameras and conditions (evaluation only)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    p.epilog = "example: zoomstudio synth demo-data --sequences 8 --seed 1 --size 1200x800"
+    p.epilog = ("examples: zoomstudio synth demo-data --sequences 8 --seed 1 --size 1200x800\n"
+                "          zoomstudio synth many-cameras --sequences 48 --seed 1 --camera varied")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,7 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from .progress import TerminalProgress, consume
 
     try:
-        cfg = SynthConfig(sequences=args.sequences, seed=args.seed, size=args.size, sources=tuple(args.source))
+        cfg = SynthConfig(sequences=args.sequences, seed=args.seed, size=args.size, sources=tuple(args.source),
+                          camera=args.camera)
     except ValueError as exc:
         raise CliError(str(exc)) from None
     results, problems, cancelled = consume(synthesize(args.out, cfg), TerminalProgress(quiet=args.quiet))

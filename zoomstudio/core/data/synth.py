@@ -28,6 +28,7 @@ from ..events import CancelToken, Cancelled, Problem, Progress, Result
 from ..geometry.fov import fov_matrix, warp_antialiased
 from ..raw.dng import write_dng
 from ..raw.exif import ExifInfo, exif_bytes
+from .cameras import PRESETS, SimulatedCamera, draw_camera
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class SynthConfig:
     make: str = "ZoomStudio"
     model: str = "SynthCam"
     sources: tuple[str, ...] = field(default_factory=tuple)  # extra image / RAW files
+    camera: str = "fixed"  # fixed (one synthetic camera), varied (many cameras), unseen (held-out cameras)
 
     def __post_init__(self) -> None:
         w, h = self.size
@@ -65,6 +67,8 @@ class SynthConfig:
             raise ValueError(f"shots must be a range within 2..9, got {self.shots}")
         if self.sequences < 1:
             raise ValueError(f"sequences must be >= 1, got {self.sequences}")
+        if self.camera not in PRESETS:
+            raise ValueError(f"camera must be one of {', '.join(PRESETS)}, got {self.camera!r}")
 
 
 def _load_source(name: str) -> np.ndarray:
@@ -207,13 +211,86 @@ def _render_view(leaves: list[Leaf], photos: list[np.ndarray], sensor_to_ref: np
     return canvas
 
 
-def _mosaic_rggb(rgb: np.ndarray) -> np.ndarray:
+def _mosaic(rgb: np.ndarray, cfa: str) -> np.ndarray:
+    """Sample an (H, W, 3) image through a Bayer CFA (RGGB, BGGR, GRBG or GBRG) -> (H, W)."""
+    from ..raw.pack import channel_offsets
+
     m = np.empty(rgb.shape[:2], dtype=np.float32)
-    m[0::2, 0::2] = rgb[0::2, 0::2, 0]
-    m[0::2, 1::2] = rgb[0::2, 1::2, 1]
-    m[1::2, 0::2] = rgb[1::2, 0::2, 1]
-    m[1::2, 1::2] = rgb[1::2, 1::2, 2]
+    for channel, (dy, dx) in zip((0, 1, 2, 1), channel_offsets(cfa)):
+        m[dy::2, dx::2] = rgb[dy::2, dx::2, channel]
     return m
+
+
+def lens_blur(view: np.ndarray, shape: str, size: float, rng: np.random.Generator) -> np.ndarray:
+    """Blur an (H, W, 3) view by a lens PSF: ``gaussian`` (sigma = size), ``disk`` (defocus, radius
+    2 * size) or ``motion`` (a line 4 * size long at a random angle), all in sensor pixels."""
+    import cv2
+
+    if shape == "gaussian":
+        return cv2.GaussianBlur(view, (0, 0), size)
+    r = max(1, int(math.ceil(2 * size if shape == "disk" else 2 * size)))
+    kernel = np.zeros((2 * r + 1, 2 * r + 1), np.float32)
+    if shape == "disk":
+        cv2.circle(kernel, (r, r), r, 1.0, -1, cv2.LINE_AA)
+    elif shape == "motion":
+        angle = rng.uniform(0, math.pi)
+        dx, dy = math.cos(angle) * r, math.sin(angle) * r
+        cv2.line(kernel, (round(r - dx), round(r - dy)), (round(r + dx), round(r + dy)), 1.0, 1, cv2.LINE_AA)
+    else:
+        raise ValueError(f"unknown blur shape {shape!r}")
+    return cv2.filter2D(view, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
+
+
+def simulate_sensor(view: np.ndarray, camera: SimulatedCamera, exposure: float,
+                    rng: np.random.Generator) -> np.ndarray:
+    """Unprocess an sRGB view (H, W, 3) through ``camera`` into its uint16 mosaic (black + signal + noise).
+
+    sRGB -> linear -> the camera's RGB (inverse of its cam -> sRGB matrix) ->
+    inverse white balance -> CFA -> heteroscedastic Gaussian noise (variance
+    shot * x + read) -> black level, white level, quantisation.
+    """
+    from ..colour import cam_to_srgb_from_xyz
+
+    cam_to_srgb = cam_to_srgb_from_xyz(camera.matrix())
+    linear = srgb_to_linear(view) * exposure
+    camera_rgb = linear @ np.linalg.inv(cam_to_srgb).T.astype(np.float32) / np.asarray(camera.wb, np.float32)
+    x = _mosaic(np.clip(camera_rgb, 0.0, 1.0), camera.cfa)
+    noisy = x + rng.normal(0.0, 1.0, x.shape) * np.sqrt(camera.shot_noise * x + camera.read_noise)
+    span = camera.white_level - camera.black_level
+    return np.clip(np.rint(noisy * span + camera.black_level), 0, camera.white_level).astype(np.uint16)
+
+
+#: OpenCV's demosaic codes name the pattern of the second row's first two pixels
+_OPENCV_BAYER = {"RGGB": "COLOR_BayerBG2RGB", "BGGR": "COLOR_BayerRG2RGB", "GRBG": "COLOR_BayerGB2RGB",
+                 "GBRG": "COLOR_BayerGR2RGB"}
+
+
+def simulated_camera_jpeg(counts: np.ndarray, camera: SimulatedCamera) -> np.ndarray:
+    """``camera``'s own JPEG rendering of its mosaic -> uint8 RGB (H, W, 3): demosaic, white balance,
+    brightness, its colour matrix to sRGB, saturation, noise reduction, tone curve, sharpening."""
+    import cv2
+
+    from ..colour import cam_to_srgb_from_xyz
+
+    span = camera.white_level - camera.black_level
+    norm = np.clip((counts.astype(np.float32) - camera.black_level) / span, 0, 1)
+    mosaic = np.rint(norm * 65535).astype(np.uint16)
+    rgb = cv2.cvtColor(mosaic, getattr(cv2, _OPENCV_BAYER[camera.cfa])).astype(np.float32) / 65535.0
+    rgb = np.clip(rgb * np.asarray(camera.wb, np.float32), 0, 1) * camera.brightness
+    rgb = rgb @ cam_to_srgb_from_xyz(camera.matrix()).T.astype(np.float32)
+    luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
+    rgb = np.clip(luma[..., None] + camera.saturation * (rgb - luma[..., None]), 0, None)
+    noise = math.sqrt(camera.shot_noise * 0.2 + camera.read_noise)
+    if noise > 0.004:  # in-camera noise reduction grows with the noise
+        rgb = cv2.GaussianBlur(rgb, (0, 0), min(1.5, 0.3 + 40 * noise))
+    rgb = np.clip(rgb, 0, 1)
+    if camera.tone == "filmic":
+        rgb = 2 * rgb / (1 + rgb)  # lifts the shadows, rolls off the highlights
+    srgb = linear_to_srgb(rgb)
+    if camera.tone == "contrast":
+        srgb = srgb + 0.5 * (srgb * srgb * (3 - 2 * srgb) - srgb)  # half a smoothstep S-curve
+    soft = cv2.GaussianBlur(srgb, (0, 0), 1.0)
+    return to_uint8(srgb + camera.sharpen * (srgb - soft))
 
 
 def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary: int, source: str,
@@ -225,7 +302,10 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
     focals = _focal_lengths(rng, cfg)
     f_ref, f_wide = focals[0], focals[-1]
     leaves = _make_leaves(rng, photos, primary, w, h, f_ref / f_wide)
+    camera = None if cfg.camera == "fixed" else draw_camera(rng, cfg.camera)
     wb = np.array([rng.uniform(1.6, 2.6), 1.0, rng.uniform(1.2, 2.1)])
+    if camera is not None:
+        wb = np.asarray(camera.wb, dtype=np.float64)
     iso = int(rng.choice(cfg.isos))
     exposure = float(rng.uniform(0.55, 0.85))
     base_time = 1_500_000_000 + int(rng.integers(0, 10**8))
@@ -238,6 +318,7 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
         "iso": iso,
         "wb_gains": wb.tolist(),
         "exposure": exposure,
+        "camera": "fixed" if camera is None else camera.to_dict(),
         "shots": {},
     }
     for k, f in enumerate(focals, start=1):
@@ -247,16 +328,20 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
         sensor_to_ref = np.linalg.inv(motion) @ np.linalg.inv(fov_matrix(f, f_ref, (h, w)))
         view = _render_view(leaves, photos, sensor_to_ref, h, w)
         sigma = float(rng.uniform(*cfg.blur_sigma))
-        view = cv2.GaussianBlur(view, (0, 0), sigma)
-        view = np.clip(view, 0.0, 1.0)
-        # Inverse ISP: sRGB -> linear -> inverse white balance -> mosaic -> counts + noise.
-        linear = srgb_to_linear(view) * exposure
-        camera = linear / wb.astype(np.float32)
-        signal = _mosaic_rggb(camera) * (cfg.white_level - cfg.black_level)
-        gain = 0.05 * iso / 100.0  # DN per electron-equivalent: shot noise grows with ISO
-        read = 1.0 * math.sqrt(iso / 100.0)
-        noisy = gain * rng.poisson(np.maximum(signal, 0) / gain) + rng.normal(0.0, read, signal.shape)
-        counts = np.clip(np.rint(noisy + cfg.black_level), 0, cfg.white_level).astype(np.uint16)
+        if camera is None:
+            view = cv2.GaussianBlur(view, (0, 0), sigma)
+            view = np.clip(view, 0.0, 1.0)
+            # Inverse ISP: sRGB -> linear -> inverse white balance -> mosaic -> counts + noise.
+            linear = srgb_to_linear(view) * exposure
+            camera_rgb = linear / wb.astype(np.float32)
+            signal = _mosaic(camera_rgb, "RGGB") * (cfg.white_level - cfg.black_level)
+            gain = 0.05 * iso / 100.0  # DN per electron-equivalent: shot noise grows with ISO
+            read = 1.0 * math.sqrt(iso / 100.0)
+            noisy = gain * rng.poisson(np.maximum(signal, 0) / gain) + rng.normal(0.0, read, signal.shape)
+            counts = np.clip(np.rint(noisy + cfg.black_level), 0, cfg.white_level).astype(np.uint16)
+        else:
+            view = np.clip(lens_blur(view, camera.blur_shape, sigma * camera.blur_scale, rng), 0.0, 1.0)
+            counts = simulate_sensor(view, camera, exposure, rng)
         exposure_time = 1.0 / float(rng.choice([60, 125, 250, 500]))
         stamp = base_time + 2 * k
         import time as _time
@@ -264,12 +349,20 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
         date = _time.strftime("%Y:%m:%d %H:%M:%S", _time.gmtime(stamp))
         exif = ExifInfo(make=cfg.make, model=cfg.model, iso=iso, exposure_time=exposure_time, focal_length=f,
                         orientation=1, datetime=date)
-        write_dng(seq_dir / f"{key}.DNG", counts, "RGGB", black_level=cfg.black_level, white_level=cfg.white_level,
-                  as_shot_neutral=1.0 / wb, exif=exif)
-        # Camera JPEG: the camera's own rendering of this RAW (demosaic, white balance, fixed gain,
-        # denoise by ISO, sRGB tone, mild sharpening), so RAW -> JPEG is one fixed ISP.
-        jpg_rgb = camera_isp(counts, cfg, wb, iso)
-        _write_jpeg(seq_dir / f"{key}.JPG", jpg_rgb, exif, cfg.jpeg_quality)
+        if camera is None:
+            write_dng(seq_dir / f"{key}.DNG", counts, "RGGB", black_level=cfg.black_level,
+                      white_level=cfg.white_level, as_shot_neutral=1.0 / wb, exif=exif)
+            # Camera JPEG: the camera's own rendering of this RAW (demosaic, white balance, fixed gain,
+            # denoise by ISO, sRGB tone, mild sharpening), so RAW -> JPEG is one fixed ISP.
+            jpg_rgb = camera_isp(counts, cfg, wb, iso)
+            quality = cfg.jpeg_quality
+        else:
+            write_dng(seq_dir / f"{key}.DNG", counts, camera.cfa, black_level=camera.black_level,
+                      white_level=camera.white_level, color_matrix=camera.matrix(), as_shot_neutral=1.0 / wb,
+                      exif=exif)
+            jpg_rgb = simulated_camera_jpeg(counts, camera)
+            quality = camera.jpeg_quality
+        _write_jpeg(seq_dir / f"{key}.JPG", jpg_rgb, exif, quality)
         truth["shots"][key] = {
             "focal_length": f,
             "motion": motion[:2].tolist(),

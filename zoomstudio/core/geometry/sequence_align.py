@@ -44,7 +44,7 @@ def load_gray(shot: Shot, reduction: int = 1) -> np.ndarray:
     """Gray float32 image in [0, 1], sensor orientation, downsampled by 1, 2, 4 or 8.
 
     The camera JPG is used when present (JPEG decoding at reduced size is
-    nearly free); otherwise the RAW is packed and rendered with a 2.2 gamma.
+    nearly free); otherwise the colour module's rendering of the RAW.
     """
     import cv2
 
@@ -60,10 +60,9 @@ def load_gray(shot: Shot, reduction: int = 1) -> np.ndarray:
             raise OSError(f"{shot.jpg_path}: cannot decode JPEG")
         return img.astype(np.float32) / 255.0
     from ..raw import read_raw
+    from ..raw.preview import quick_render
 
-    packed = read_raw(shot.raw_path).packed()
-    gray = (packed[0] + 0.5 * (packed[1] + packed[3]) + packed[2]) / 3.0
-    gray = np.power(np.clip(gray, 0, 1), 1 / 2.2, dtype=np.float32)
+    gray = cv2.cvtColor(quick_render(read_raw(shot.raw_path)), cv2.COLOR_RGB2GRAY)
     if reduction > 2:
         h, w = gray.shape
         gray = cv2.resize(gray, (max(1, w * 2 // reduction), max(1, h * 2 // reduction)), interpolation=cv2.INTER_AREA)

@@ -66,8 +66,17 @@ def _to_uint8_hwc(t: torch.Tensor, size: int) -> np.ndarray:
 
 
 def packed_preview(packed: torch.Tensor, out_hw) -> torch.Tensor:
-    """A quick RGB look at a packed RAW (B, 4, h, w): gamma 2.2, bicubic to ``out_hw``."""
-    rgb = torch.stack([packed[:, 0], 0.5 * (packed[:, 1] + packed[:, 3]), packed[:, 2]], 1).clamp(0, 1) ** (1 / 2.2)
+    """A quick RGB look at a packed RAW batch (B, 4, h, w) -> (B, 3, *out_hw) in [0, 1], bicubic.
+
+    Rendered by the colour module; patches carry no metadata, so without white
+    balance or colour matrix (camera RGB shown as sRGB, as the targets are
+    white-balance normalised).
+    """
+    from ..colour import CameraColour, render_packed
+
+    neutral = CameraColour(np.ones(3), np.eye(3), "training preview")
+    rgb = np.stack([render_packed(p, neutral) for p in packed.detach().float().cpu().numpy()])
+    rgb = torch.from_numpy(rgb).permute(0, 3, 1, 2)
     return torch.nn.functional.interpolate(rgb, size=tuple(out_hw), mode="bicubic", align_corners=False).clamp(0, 1)
 
 
