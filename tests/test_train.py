@@ -142,3 +142,30 @@ def test_ddp_two_cpu_processes_with_gloo(tiny_config, tmp_path):
     recs = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["step"] for r in recs] == [1, 2, 3]  # one writer
     assert out.stdout.count("completed at step 3") == 1
+
+
+def test_init_starts_from_given_weights_and_refuses_another_network(tiny_config, tmp_path):
+    """``init`` fine-tunes: step 0's network equals the given weights; another architecture is refused."""
+    from pathlib import Path
+
+    from zoomstudio.core.nets import build_net, load_net, save_weights
+
+    start = build_net(tiny_config.net)
+    torch.manual_seed(123)
+    for p in start.parameters():
+        p.data.normal_(0, 0.05)
+    weights = save_weights(tmp_path / "start.safetensors", start)
+    cfg = dataclasses.replace(tiny_config, init=str(weights), steps=1, optim=dataclasses.replace(
+        tiny_config.optim, lr=1e-12))  # one negligible step: the weights must stay those given
+    finished = _events(cfg)[-1]
+    assert finished.reason == "completed"
+    net, _ = load_net(Path(finished.run_dir) / "checkpoints" / "last.safetensors")
+    for a, b in zip(net.state_dict().values(), start.state_dict().values()):
+        torch.testing.assert_close(a, b, atol=1e-6, rtol=0)
+    other = save_weights(tmp_path / "other.safetensors",
+                         build_net(dataclasses.replace(tiny_config.net, width=tiny_config.net.width + 8)))
+    bad = _events(dataclasses.replace(tiny_config, init=str(other), runs_dir=str(tmp_path / "r2")))[-1]
+    assert bad.reason == "failed" and "another network" in bad.message
+    missing = _events(dataclasses.replace(tiny_config, init=str(tmp_path / "nope.safetensors"),
+                                          runs_dir=str(tmp_path / "r3")))[-1]
+    assert missing.reason == "failed" and "init:" in missing.message

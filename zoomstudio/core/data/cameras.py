@@ -102,7 +102,7 @@ def draw_camera(rng: np.random.Generator, preset: str) -> SimulatedCamera:
     white = 2**bits - 1
     black = int(rng.choice([0, 64, 128, 256, 512, 1024, 2048])) if bits >= 14 else int(rng.choice([0, 64, 128, 256]))
     # Brooks et al.: log(shot) ~ U(log 1e-4, log 0.012), log(read) = 2.18 log(shot) + 1.2 + N(0, 0.26)
-    lo, hi = (math.log(0.012), math.log(0.03)) if unseen else (math.log(1e-4), math.log(0.012))
+    lo, hi = (math.log(0.012), math.log(0.02)) if unseen else (math.log(1e-4), math.log(0.012))
     log_shot = float(rng.uniform(lo, hi))
     log_read = 2.18 * log_shot + 1.20 + float(rng.normal(0.0, 0.26))
     return SimulatedCamera(

@@ -72,6 +72,7 @@ class TrainConfig:
     checkpoint_every: int = 5000
     preview_size: int = 128
     runs_dir: str = "runs"
+    init: str = ""  # weights file (.safetensors, a model or a checkpoint) to start from (fine-tuning); "" = random
 
     def __post_init__(self) -> None:
         if self.net.zoom != self.data.zoom:

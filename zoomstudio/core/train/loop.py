@@ -165,7 +165,20 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
                                      f"run `zoomstudio align` first: {', '.join(data.unaligned[:5])}")
 
     torch.manual_seed(cfg.seed)
-    net = build_net(cfg.net).to(device)
+    net = build_net(cfg.net)
+    if cfg.init and ckpt_path is None:
+        from ..nets import WeightsError, load_net
+
+        try:
+            start, _ = load_net(cfg.init)
+        except (WeightsError, OSError) as exc:
+            yield RunFinished(str(run), 0, "failed", f"init: {exc}")
+            return
+        if start.config != net.config:
+            yield RunFinished(str(run), 0, "failed", f"init: {cfg.init} holds another network than net.*")
+            return
+        net.load_state_dict(start.state_dict())
+    net = net.to(device)
     model = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda"
