@@ -375,6 +375,14 @@ def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path)
     qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=60000)
     assert window.zoom_results[-1]["roi"] == (20, 40, 60, 40)
     assert window.zoom_results[-1]["image"].shape == (160, 240, 3) and zoom.state(dng) == "done"
+    # the colours choice reaches the zoom: LibRaw's rendering, bicubic with the same colours
+    assert window.zoom_results[-1]["colour"] == "camera"  # the default; the synthetic DNG has its JPEG beside it
+    zoom.colour.setCurrentIndex(zoom.colour.findData("libraw"))
+    zoom.requeue.click()
+    qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=60000)
+    result = window.zoom_results[-1]
+    assert result["colour"] == "libraw" and result["bicubic"].shape == result["image"].shape
+    assert "libraw colours" in zoom.status.text()
 
 
 def test_zoom_uses_the_preferred_device(qtbot, window, arw_path):
