@@ -26,6 +26,9 @@ log = logging.getLogger(__name__)
 _WORK_SIDE = 800
 #: Below this ECC correlation the JPEG is taken to show something else (or a different crop).
 MIN_CORRELATION = 0.6
+#: Pixel-centre <-> pixel-edge coordinates (OpenCV warps use centres, the crop geometry uses edges).
+_CENTRE_TO_EDGE = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
+_EDGE_TO_CENTRE = np.linalg.inv(_CENTRE_TO_EDGE)
 
 
 @dataclass(frozen=True)
@@ -77,10 +80,7 @@ def fit_camera_look(packed: np.ndarray, colour: CameraColour, reference: np.ndar
     ours_side = max(rh, rw) * max(sensor_hw) / max(crop[2], crop[3])
     ours = render_packed(packed, colour, max_side=int(min(max(packed.shape[1:]), 2 * ours_side)))
     ours_to_sensor = np.diag([sensor_hw[1] / ours.shape[1], sensor_hw[0] / ours.shape[0], 1.0])
-    # pixel-edge <-> pixel-centre conventions: centre = edge - 0.5 on each grid
-    edge = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
-    centre = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1.0]])
-    ours_to_ref = centre @ np.vstack([sensor_to_ref, [0, 0, 1]]) @ ours_to_sensor @ edge
+    ours_to_ref = _EDGE_TO_CENTRE @ np.vstack([sensor_to_ref, [0, 0, 1]]) @ ours_to_sensor @ _CENTRE_TO_EDGE
     ref_to_ours = np.linalg.inv(ours_to_ref)[:2].astype(np.float32)
     flags = cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP
     warped = cv2.warpAffine(ours, ref_to_ours, (rw, rh), flags=flags, borderMode=cv2.BORDER_CONSTANT, borderValue=-1)
@@ -122,9 +122,7 @@ def rendering_region(reference: np.ndarray, sensor_hw: tuple[int, int], roi: tup
     sensor_to_ref = np.vstack([_initial_map(crop, reference.shape[:2]), [0, 0, 1]])
     x, y, w, h = roi
     out_to_sensor = np.array([[w / out_hw[1], 0, x], [0, h / out_hw[0], y], [0, 0, 1.0]])
-    edge = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
-    centre = np.array([[1, 0, -0.5], [0, 1, -0.5], [0, 0, 1.0]])
-    out_to_ref = centre @ sensor_to_ref @ out_to_sensor @ edge
+    out_to_ref = _EDGE_TO_CENTRE @ sensor_to_ref @ out_to_sensor @ _CENTRE_TO_EDGE
     img = cv2.warpAffine(reference.astype(np.float32), out_to_ref[:2], (out_hw[1], out_hw[0]),
                          flags=cv2.INTER_CUBIC | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
     return np.clip(img, 0.0, 1.0)

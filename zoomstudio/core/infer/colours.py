@@ -52,13 +52,12 @@ def _soft(rgb: np.ndarray) -> np.ndarray:
 
 
 def colour_output(output: np.ndarray, packed_roi: np.ndarray, raw, mode: str = "camera", *,
-                  with_bicubic: bool = False, camera_look: ColourLook | None = None) -> Coloured:
+                  with_bicubic: bool = False) -> Coloured:
     """Give a zoom ``output`` (H, W, 3), the network's rendering of ``packed_roi`` (4, h, w) at
     ``H / h`` times the packed grid, the colours ``mode`` asks for.
 
     ``raw`` is the file's ``RawImage`` (its metadata gives the colorimetry,
-    its whole frame the camera look); ``camera_look`` a look already fitted
-    for this file (saves refitting when zooming several regions).
+    its whole frame the camera look).
     """
     import cv2
 
@@ -91,9 +90,7 @@ def colour_output(output: np.ndarray, packed_roi: np.ndarray, raw, mode: str = "
     image = to_libraw.apply(output)
     if mode == "libraw":
         return Coloured(image, up, "libraw", "")
-    note = ""
-    if camera_look is None:
-        camera_look, note = camera_look_of(raw)
+    camera_look, note = camera_look_of(raw)
     if camera_look is None:
         return Coloured(image, up, "libraw", note)
     return Coloured(camera_look.apply(image), None if up is None else camera_look.apply(up), "camera", "")

@@ -69,6 +69,7 @@ class _Runner:
 
         self.methods, self.scale, self.device, self.memory_mb = methods, scale, device, memory_mb
         self.colour = colour
+        self._raw = None  # the last input RAW read for colours: several RAW methods share it
         self.models: dict[str, object] = {}
         for m in methods:
             if m.kind in ("raw", "png"):
@@ -108,7 +109,9 @@ class _Runner:
             from ..infer.colours import colour_output
             from ..raw import read_raw
 
-            return colour_output(rgb, pair.packed, read_raw(spec.input.raw_path), self.colour).image
+            if self._raw is None or self._raw.meta.path != spec.input.raw_path:
+                self._raw = read_raw(spec.input.raw_path)
+            return colour_output(rgb, pair.packed, self._raw, self.colour).image
         # RGB-input methods take the camera JPEG crop at sensor resolution
         h, w = pair.packed.shape[1] * 2, pair.packed.shape[2] * 2
         crop = _jpeg_on_grid(spec.input.jpg_path, pair, (h, w), 1.0, cv2.INTER_AREA)
