@@ -323,3 +323,37 @@ def test_unseen_cameras_are_disjoint_from_training():
     assert not any(u in c.name for c in train for u in UNSEEN_CAMERAS)
     with pytest.raises(ValueError, match="camera"):
         SynthConfig(camera="vivid")
+
+
+def test_unseen_photographs_are_disjoint_from_training(tmp_path):
+    """The unseen set's scenes come only from photographs no training set holds; a set that is not installed
+    is refused with the packages to install, never silently shrunk."""
+    from PIL import Image
+
+    from zoomstudio.core.data.photos import DEBIAN_PHOTOS, PhotoSetError, debian_photos, photo_sources
+
+    assert {p.licence for p in DEBIAN_PHOTOS} and all(p.copyright and p.licence for p in DEBIAN_PHOTOS)
+    assert not any(p.package.startswith(("lomiri-wallpapers", "lxqt-themes")) for p in DEBIAN_PHOTOS)
+    assert len(debian_photos("unseen")) >= 5 and len(debian_photos("training")) >= 12
+    with pytest.raises(PhotoSetError, match="apt-get install mate-backgrounds plasma-workspace-wallpapers"):
+        photo_sources("unseen", tmp_path)
+    # A root holding the listed files (small real photographs in their place) gives both sets.
+    import skimage.data
+
+    for k, p in enumerate(DEBIAN_PHOTOS):
+        path = tmp_path / "root" / p.path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        photo = skimage.data.astronaut() if k % 2 else skimage.data.coffee()
+        Image.fromarray(np.ascontiguousarray(np.roll(photo, 37 * k, axis=1))).save(path)
+    training = photo_sources("training", tmp_path / "root")
+    unseen = photo_sources("unseen", tmp_path / "root")
+    assert not set(training) & set(unseen)
+    assert all(not s.startswith("skimage:") for s in unseen)
+    out = tmp_path / "unseen-data"
+    events = list(synthesize(out, SynthConfig(sequences=3, seed=5, size=(128, 96), camera="unseen",
+                                              photos="unseen", photo_root=str(tmp_path / "root"))))
+    assert not [e for e in events if type(e).__name__ == "Problem"]
+    used = {json.loads((out / f"{i:05d}" / "truth.json").read_text())["source"] for i in (1, 2, 3)}
+    assert used and used <= set(unseen) and not used & set(training)
+    with pytest.raises(ValueError, match="photos"):
+        SynthConfig(photos="wallpapers")

@@ -9,13 +9,13 @@ import torch
 
 from zoomstudio.core.events import CancelToken, Result
 from zoomstudio.core.infer import TilePlan, ZoomOptions, centre_roi, plan_tiles, read_image, write_image, zoom_raw, zoom_tensor
-from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+from zoomstudio.core.nets import NetConfig, ZoomNet, build_net, save_weights
 from zoomstudio.core.raw import ExifInfo, RawReadError
 
 
-def _net(**kw):
+def _net(arch="zoomnet", **kw):
     torch.manual_seed(0)
-    net = ZoomNet(NetConfig(width=12, blocks=2, up_width=12, **kw)).eval()
+    net = build_net(NetConfig(arch=arch, width=12, blocks=2, up_width=12, **kw)).eval()
     for m in net.modules():  # non-zero PReLU slopes so every path carries signal
         if isinstance(m, torch.nn.PReLU):
             torch.nn.init.constant_(m.weight, 0.2)
@@ -26,9 +26,11 @@ def _run(net, x, plan):
     return [e for e in zoom_tensor(net, x, plan) if torch.is_tensor(e)][0]
 
 
-@pytest.mark.parametrize("shape,skip", [((37, 53), "none"), ((64, 64), "none"), ((20, 90), "isp")])
-def test_tiled_equals_untiled(shape, skip):
-    net = _net(skip=skip)
+@pytest.mark.parametrize("shape,skip,arch", [((37, 53), "none", "zoomnet"), ((64, 64), "none", "zoomnet"),
+                                             ((20, 90), "isp", "zoomnet"), ((37, 53), "isp", "lite"),
+                                             ((50, 31), "none", "lite")])
+def test_tiled_equals_untiled(shape, skip, arch):
+    net = _net(arch, skip=skip)
     x = torch.rand(1, 4, *shape)
     with torch.no_grad():
         ref = net(x)

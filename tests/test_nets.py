@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from zoomstudio.core.nets import NetConfig, WeightsError, ZoomNet, build_net, load_net, read_weights_meta, save_weights
+from zoomstudio.core.nets import LiteZoomNet, NetConfig, WeightsError, ZoomNet, build_net, load_net, read_weights_meta, save_weights
 
 
 @pytest.mark.parametrize("zoom", [2, 4, 8])
@@ -27,8 +27,35 @@ def test_bad_configs_and_inputs():
         NetConfig(norm="group")
     with pytest.raises(ValueError, match=r"\(1, 3, 4, 4\)"):
         ZoomNet(NetConfig(width=8, blocks=1, up_width=8))(torch.rand(1, 3, 4, 4))
-    with pytest.raises(ValueError, match="unknown architecture"):
-        build_net(NetConfig(arch="nope"))
+    with pytest.raises(ValueError, match="arch must be one of"):
+        NetConfig(arch="nope")
+    with pytest.raises(ValueError, match=r"\(2, 3, 4, 4\)"):
+        build_net(NetConfig(arch="lite", width=8, blocks=1))(torch.rand(2, 3, 4, 4))
+
+
+@pytest.mark.parametrize("zoom,channels", [(2, 4), (4, 4), (8, 4), (4, 3)])
+def test_lite_net_shapes_and_start(zoom, channels):
+    net = build_net(NetConfig(arch="lite", zoom=zoom, in_channels=channels, width=8, blocks=2, skip="isp"))
+    assert isinstance(net, LiteZoomNet)
+    x = torch.rand(2, channels, 6, 5)
+    s = 2 * zoom if channels == 4 else zoom
+    with torch.no_grad():
+        y = net(x)
+        base = net.base(x)
+    assert y.shape == base.shape == (2, 3, 6 * s, 5 * s)
+    # the output conv starts small: the untrained net is close to its base image
+    assert 0 < float((y - base).abs().mean()) < 0.1 * float(base.abs().mean())
+    # no convolution at the output grid: far fewer parameters than the paper's net of the same width
+    assert net.parameter_count() < ZoomNet(NetConfig(zoom=zoom, in_channels=channels, width=8, blocks=2)).parameter_count()
+
+
+def test_lite_net_round_trip(tmp_path):
+    net = build_net(NetConfig(arch="lite", width=8, blocks=2, skip="isp")).eval()
+    loaded, _ = load_net(save_weights(tmp_path / "lite.safetensors", net))
+    assert isinstance(loaded, LiteZoomNet)
+    x = torch.rand(1, 4, 9, 7)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(x), net(x))
 
 
 @pytest.mark.parametrize("norm", ["none", "batch", "instance"])

@@ -24,9 +24,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="fixed: one synthetic camera (default); varied: a camera drawn per sequence from real "
                         "cameras' colour matrices, noise, optics and JPEG styles (training); unseen: held-out "
                         "cameras and conditions (evaluation only)")
+    p.add_argument("--photos", choices=("skimage", "training", "unseen"), default=None,
+                   help="scene photographs: skimage (scikit-image's, default), training (plus Debian's "
+                        "mate-backgrounds and plasma-workspace-wallpapers photographs) or unseen (other photographs "
+                        "of those packages, never in a training set; the default with --camera unseen)")
+    p.add_argument("--photo-root", default="/", metavar="DIR",
+                   help="where those Debian packages are installed or extracted (default /)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.epilog = ("examples: zoomstudio synth demo-data --sequences 8 --seed 1 --size 1200x800\n"
-                "          zoomstudio synth many-cameras --sequences 48 --seed 1 --camera varied")
+                "          zoomstudio synth many-cameras --sequences 48 --seed 1 --camera varied --photos training")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -36,7 +42,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         cfg = SynthConfig(sequences=args.sequences, seed=args.seed, size=args.size, sources=tuple(args.source),
-                          camera=args.camera)
+                          camera=args.camera, photo_root=args.photo_root,
+                          photos=args.photos or ("unseen" if args.camera == "unseen" else "skimage"))
     except ValueError as exc:
         raise CliError(str(exc)) from None
     results, problems, cancelled = consume(synthesize(args.out, cfg), TerminalProgress(quiet=args.quiet))

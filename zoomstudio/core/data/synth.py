@@ -29,11 +29,10 @@ from ..geometry.fov import fov_matrix, warp_antialiased
 from ..raw.dng import write_dng
 from ..raw.exif import ExifInfo, exif_bytes
 from .cameras import PRESETS, SimulatedCamera, draw_camera
+from .photos import PHOTO_SETS, photo_sources
 
 log = logging.getLogger(__name__)
 
-#: Colour photographs bundled in scikit-image's wheel (no download needed).
-SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
 
@@ -58,6 +57,8 @@ class SynthConfig:
     model: str = "SynthCam"
     sources: tuple[str, ...] = field(default_factory=tuple)  # extra image / RAW files
     camera: str = "fixed"  # fixed (one synthetic camera), varied (many cameras), unseen (held-out cameras)
+    photos: str = "skimage"  # scene photographs: skimage, training or unseen (see data.photos)
+    photo_root: str = "/"  # where the Debian photo packages are installed or extracted
 
     def __post_init__(self) -> None:
         w, h = self.size
@@ -69,10 +70,17 @@ class SynthConfig:
             raise ValueError(f"sequences must be >= 1, got {self.sequences}")
         if self.camera not in PRESETS:
             raise ValueError(f"camera must be one of {', '.join(PRESETS)}, got {self.camera!r}")
+        if self.photos not in PHOTO_SETS:
+            raise ValueError(f"photos must be one of {', '.join(PHOTO_SETS)}, got {self.photos!r}")
+
+
+#: larger photographs are reduced (area filter) to this long side: wallpapers are often upsampled, and
+#: a reduced photo holds more detail per pixel at a quarter of the memory
+MAX_PHOTO_SIDE = 2560
 
 
 def _load_source(name: str) -> np.ndarray:
-    """A source photo as float32 sRGB (H, W, 3) in [0, 1]."""
+    """A source photo as float32 sRGB (H, W, 3) in [0, 1], at most :data:`MAX_PHOTO_SIDE` px on its long side."""
     if name.startswith("skimage:"):
         import skimage.data
 
@@ -95,7 +103,13 @@ def _load_source(name: str) -> np.ndarray:
         img = np.stack([img] * 3, axis=-1)
     img = img[..., :3]
     scale = 65535.0 if img.dtype == np.uint16 else 255.0
-    return img.astype(np.float32) / scale
+    img = img.astype(np.float32) / scale
+    if max(img.shape[:2]) > MAX_PHOTO_SIDE:
+        import cv2
+
+        f = MAX_PHOTO_SIDE / max(img.shape[:2])
+        img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA)
+    return img
 
 
 def _focal_lengths(rng: np.random.Generator, cfg: SynthConfig) -> list[float]:
@@ -406,9 +420,10 @@ def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel:
     """Write ``config.sequences`` sequences under ``out_dir`` (``00001``, ``00002``, ...).
 
     Yields ``Progress`` per sequence and a final ``Result`` (paths, seconds).
-    Sources are scikit-image's bundled photographs followed by
+    Sources are the photo set ``config.photos`` (:mod:`.photos`) followed by
     ``config.sources`` (images or RAWs); unreadable sources are reported as
-    ``Problem`` and skipped. A sequence is written into a temporary folder and
+    ``Problem`` and skipped; a photo set that is not installed stops the job
+    with a ``Problem``. A sequence is written into a temporary folder and
     renamed, so a cancelled run never leaves a half-written sequence.
     """
     import time
@@ -416,7 +431,11 @@ def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel:
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    names = [f"skimage:{n}" for n in SKIMAGE_PHOTOS] + [str(s) for s in config.sources]
+    try:
+        names = photo_sources(config.photos, config.photo_root) + [str(s) for s in config.sources]
+    except ValueError as exc:
+        yield Problem(str(out_dir), str(exc))
+        return
     photos: dict[str, np.ndarray] = {}
     for name in names:
         try:

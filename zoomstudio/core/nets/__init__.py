@@ -1,4 +1,4 @@
-"""Networks: the paper's zoom network and a registry that builds nets from configs.
+"""Networks: the paper's zoom network, a light one for fast zoom, and a registry that builds nets from configs.
 
 Attributes load lazily, so ``zoomstudio.core.nets.config`` (and the GUI) never pull in torch.
 """
@@ -6,7 +6,7 @@ Attributes load lazily, so ``zoomstudio.core.nets.config`` (and the GUI) never p
 from ..lazy import lazy_attributes
 
 _EXPORTS = {
-    "NORMS": ".config", "NetConfig": ".config", "ZoomNet": ".zoomnet", "REGISTRY": ".registry",
+    "NORMS": ".config", "NetConfig": ".config", "ZoomNet": ".zoomnet", "LiteZoomNet": ".lite", "isp_base": ".isp_base", "REGISTRY": ".registry",
     "WeightsError": ".registry", "build_net": ".registry", "load_net": ".registry",
     "read_weights_meta": ".registry", "save_weights": ".registry",
 }

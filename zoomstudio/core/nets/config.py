@@ -5,24 +5,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 NORMS = ("none", "batch", "instance")
+ARCHS = ("zoomnet", "lite")
 
 
 @dataclass(frozen=True)
 class NetConfig:
     """Network hyper-parameters; saved with every checkpoint."""
 
-    arch: str = "zoomnet"
+    arch: str = "zoomnet"  # "zoomnet" (the paper's network) or "lite" (all work at the input grid, pixel shuffle)
     zoom: int = 4
     in_channels: int = 4  # 4: packed RAW (R, G1, B, G2); 3: 8-bit RGB ("Ours-png" control)
     width: int = 64
     blocks: int = 16
-    up_width: int = 256
+    up_width: int = 256  # zoomnet only: channels of the upsampling stages
     norm: str = "none"
     batch_stats_at_inference: bool = False
     skip: str = "none"  # "none" (the paper) or "isp": learn a residual over a fixed demosaic + gamma base
 
 
     def __post_init__(self) -> None:
+        if self.arch not in ARCHS:
+            raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.zoom not in (1, 2, 4, 8):
             raise ValueError(f"zoom must be 1, 2, 4 or 8, got {self.zoom}")
         if self.norm not in NORMS:

@@ -14,10 +14,11 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .lite import LiteZoomNet
 from .zoomnet import NetConfig, ZoomNet
 
 #: arch name -> builder(config) -> nn.Module
-REGISTRY: dict[str, Callable[[NetConfig], nn.Module]] = {"zoomnet": ZoomNet}
+REGISTRY: dict[str, Callable[[NetConfig], nn.Module]] = {"zoomnet": ZoomNet, "lite": LiteZoomNet}
 
 
 class WeightsError(ValueError):

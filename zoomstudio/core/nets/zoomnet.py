@@ -27,6 +27,7 @@ import torch
 from torch import nn
 
 from .config import NORMS, NetConfig  # noqa: F401  (re-exported)
+from .isp_base import isp_base
 
 def _norm(kind: str, channels: int, batch_stats: bool) -> nn.Module:
     if kind == "batch":
@@ -94,11 +95,7 @@ class ZoomNet(nn.Module):
 
     def base(self, x: torch.Tensor) -> torch.Tensor:
         """The fixed ``skip="isp"`` base image (B, 3, s*h, s*w); exact on any crop away from its edges."""
-        if x.shape[1] == 4:
-            rgb = torch.stack([x[:, 0], 0.5 * (x[:, 1] + x[:, 3]), x[:, 2]], 1).clamp_min(0) ** (1 / 2.2)
-        else:
-            rgb = x
-        return torch.nn.functional.interpolate(rgb, scale_factor=self.upscale, mode="bilinear", align_corners=False)
+        return isp_base(x, self.upscale)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Input-resolution features (B, width, h, w): head, residual body and global skip."""
