@@ -1,7 +1,9 @@
 """Zoom 4X of the centre of the 18.6 MB ARW: time and peak memory, tiled vs one untiled forward.
 
-Usage: python benchmarks/bench_zoom.py [--model PATH] [--memory MB]
-Each variant runs in its own subprocess (peak RSS growth over the loaded state).
+Usage: python benchmarks/bench_zoom.py [--model PATH] [--memory MB] [--compare OLD_MODEL] [--no-untiled]
+Each variant runs in its own subprocess (peak RSS growth over the loaded state). ``--compare``
+adds the tiled zoom of another model (e.g. the previously bundled one) in the same run, with
+the time and memory ratios.
 """
 
 from __future__ import annotations
@@ -50,25 +52,40 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--model", default=str(default_model_path(4)))
     ap.add_argument("--memory", type=float, default=1024)
+    ap.add_argument("--compare", metavar="OLD_MODEL", help="also zoom with this model (tiled), same run")
+    ap.add_argument("--no-untiled", action="store_true", help="skip the (slow, memory-hungry) untiled forward")
     args = ap.parse_args()
     arw = sample(ARW_NAME)
-    rows = {}
-    for mode in ("tiled", "untiled"):
-        out = subprocess.run([sys.executable, "-c", CHILD, mode, str(arw), args.model, str(args.memory)],
+    runs = [("tiled", args.model, f"tiled (budget {args.memory:.0f} MB)")]
+    if not args.no_untiled:
+        runs.append(("untiled", args.model, "untiled forward"))
+    if args.compare:
+        runs.append(("tiled", args.compare, f"tiled, {Path(args.compare).name}"))
+    rows = []
+    for mode, model, name in runs:
+        out = subprocess.run([sys.executable, "-c", CHILD, mode, str(arw), model, str(args.memory)],
                              capture_output=True, text=True)
-        rows[mode] = json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
-            "error": (out.stderr.strip().splitlines() or ["killed"])[-1]}
-    t, u = rows["tiled"], rows["untiled"]
+        rows.append((name, json.loads(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 else {
+            "error": (out.stderr.strip().splitlines() or ["killed"])[-1]}))
+    print(f"model: {Path(args.model).name}")
     print("| variant | time (s) | peak memory (MB) | output |")
     print("|---|---|---|---|")
-    for name, r in (("tiled (budget %d MB)" % args.memory, t), ("untiled forward", u)):
+    for name, r in rows:
         if "error" in r:
             print(f"| {name} | {r['error']} | | |")
         else:
             print(f"| {name} | {r['seconds']:.2f} | {r['peak_mb']:.0f} | {r['shape'][3]}x{r['shape'][2]} |")
-    if "error" not in t and "error" not in u:
+    by_name = dict(rows)
+    t = rows[0][1]
+    u = by_name.get("untiled forward")
+    if u and "error" not in t and "error" not in u:
         print(f"\ntiling overhead: {100 * (t['seconds'] / u['seconds'] - 1):+.0f} % time, "
               f"{t['peak_mb'] / u['peak_mb']:.2f}x memory")
+    if args.compare:
+        o = rows[-1][1]
+        if "error" not in t and "error" not in o:
+            print(f"\nthis model vs {Path(args.compare).name}: {t['seconds'] / o['seconds']:.2f}x time, "
+                  f"{t['peak_mb'] / o['peak_mb']:.2f}x peak memory")
 
 
 if __name__ == "__main__":

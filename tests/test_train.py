@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -41,7 +42,6 @@ def test_tiny_training_writes_a_complete_run(tiny_config):
     run = finished.run_dir
     kinds = {e.kind for e in events if isinstance(e, CheckpointSaved)}
     assert {"last", "periodic", "best"} <= kinds
-    from pathlib import Path
 
     ck = Path(run) / "checkpoints"
     assert (ck / "last.safetensors").exists() and (ck / "best.safetensors").exists()
@@ -169,3 +169,16 @@ def test_init_starts_from_given_weights_and_refuses_another_network(tiny_config,
     missing = _events(dataclasses.replace(tiny_config, init=str(tmp_path / "nope.safetensors"),
                                           runs_dir=str(tmp_path / "r3")))[-1]
     assert missing.reason == "failed" and "init:" in missing.message
+
+
+def test_benchmark_recipes_load_and_build_their_network():
+    """The recipes benchmarks/README.md quotes stay valid configs whose network builds."""
+    from zoomstudio.core.nets import build_net
+
+    recipes = sorted((Path(__file__).resolve().parents[1] / "benchmarks" / "configs").glob("*.yaml"))
+    assert recipes
+    for recipe in recipes:
+        cfg = load_config(recipe)
+        net = build_net(cfg.net)
+        out = net(torch.rand(1, 4, 8, 8))
+        assert out.shape == (1, 3, 8 * cfg.net.upscale, 8 * cfg.net.upscale), recipe.name
