@@ -17,11 +17,11 @@ import torch
 from torch import nn
 
 from .config import NetConfig
-from .isp_base import isp_base
+from .packed_net import PackedZoomNet
 from .zoomnet import ResidualBlock, _prelu
 
 
-class LiteZoomNet(nn.Module):
+class LiteZoomNet(PackedZoomNet):
     """Packed RAW (B, 4, h, w) in [0, 1] -> RGB (B, 3, s*h, s*w), s = 2*zoom (s = zoom for RGB input).
 
     Same output convention as :class:`.zoomnet.ZoomNet`: sRGB-encoded, white-balance
@@ -41,25 +41,6 @@ class LiteZoomNet(nn.Module):
             self.to_pixels.weight.mul_(0.1)
             self.to_pixels.bias.zero_()
 
-    @property
-    def upscale(self) -> int:
-        return self.config.upscale
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.decode(self.encode(x))
-        return out if self.config.skip == "none" else out + self.base(x)
-
-    def base(self, x: torch.Tensor) -> torch.Tensor:
-        """The fixed ``skip="isp"`` base image (B, 3, s*h, s*w)."""
-        return isp_base(x, self.upscale)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Input-grid features (B, width, h, w)."""
-        if x.ndim != 4 or x.shape[1] != self.config.in_channels:
-            raise ValueError(f"expected input (B, {self.config.in_channels}, h, w), got {tuple(x.shape)}")
-        feat = self.head(x)
-        return feat + self.body_tail(self.body(feat))
-
     def decode(self, feat: torch.Tensor) -> torch.Tensor:
         """(B, width, h, w) -> (B, 3, s*h, s*w): one 3x3 conv and a pixel shuffle."""
         return self.shuffle(self.to_pixels(feat))
@@ -74,5 +55,3 @@ class LiteZoomNet(nn.Module):
         """Feature pixels of context a decoded pixel depends on, per side (one 3x3 conv), plus one."""
         return 2
 
-    def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.parameters())

@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from .config import NORMS, NetConfig  # noqa: F401  (re-exported)
-from .isp_base import isp_base
+from .packed_net import PackedZoomNet
 
 def _norm(kind: str, channels: int, batch_stats: bool) -> nn.Module:
     if kind == "batch":
@@ -58,7 +58,7 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
-class ZoomNet(nn.Module):
+class ZoomNet(PackedZoomNet):
     """Packed RAW (B, 4, h, w) in [0, 1] -> RGB (B, 3, s*h, s*w), s = 2*zoom (s = zoom for RGB input).
 
     The output is sRGB-encoded and white-balance normalised (multiply by the
@@ -85,25 +85,6 @@ class ZoomNet(nn.Module):
         self.upsample = nn.Sequential(*stages)
         self.tail = nn.Conv2d(channels, 3, 9, padding=4)
 
-    @property
-    def upscale(self) -> int:
-        return self.config.upscale
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.decode(self.encode(x))
-        return out if self.config.skip == "none" else out + self.base(x)
-
-    def base(self, x: torch.Tensor) -> torch.Tensor:
-        """The fixed ``skip="isp"`` base image (B, 3, s*h, s*w); exact on any crop away from its edges."""
-        return isp_base(x, self.upscale)
-
-    def encode(self, x: torch.Tensor) -> torch.Tensor:
-        """Input-resolution features (B, width, h, w): head, residual body and global skip."""
-        if x.ndim != 4 or x.shape[1] != self.config.in_channels:
-            raise ValueError(f"expected input (B, {self.config.in_channels}, h, w), got {tuple(x.shape)}")
-        feat = self.head(x)
-        return feat + self.body_tail(self.body(feat))
-
     def decode(self, feat: torch.Tensor) -> torch.Tensor:
         """Upsampling stages and the output conv: (B, width, h, w) -> (B, 3, s*h, s*w)."""
         return self.tail(self.upsample(feat))
@@ -125,5 +106,3 @@ class ZoomNet(nn.Module):
         reach = sum(1.5 / 2**k for k in range(stages)) + 4 / self.config.upscale
         return int(math.ceil(reach)) + 1
 
-    def parameter_count(self) -> int:
-        return sum(p.numel() for p in self.parameters())
