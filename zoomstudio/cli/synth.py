@@ -19,7 +19,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=0, help="random seed; the output is identical for a seed")
     p.add_argument("--size", type=_size, default=(960, 640), help="sensor WxH in pixels, even (default 960x640)")
     p.add_argument("--source", nargs="+", default=[], metavar="FILE",
-                   help="extra source photos or RAWs (used before scikit-image's photographs)")
+                   help="extra source photos or RAWs (added to the --photos set)")
     p.add_argument("--camera", choices=("fixed", "varied", "unseen"), default="fixed",
                    help="fixed: one synthetic camera (default); varied: a camera drawn per sequence from real "
                         "cameras' colour matrices, noise, optics and JPEG styles (training); unseen: held-out "
