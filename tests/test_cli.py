@@ -50,7 +50,11 @@ def test_synth_then_align_writes_sr_raw_files(tmp_path):
         assert (tmp_path / "d" / seq / "tform.txt").read_text().rstrip().splitlines()[-2] == "corner:"
         assert (tmp_path / "d" / seq / "wb.txt").read_text().startswith("WB\n")
         assert f"{seq}: " in out.stdout and "all valid" in out.stdout
+    before = (tmp_path / "d" / "00001" / "tform.txt").read_text()
     out = zs("align", tmp_path / "d" / "00001", "--motion", "homography", "--no-wb", "-q")
+    assert out.returncode == 2 and "already exists" in out.stderr and "--overwrite" in out.stderr
+    assert (tmp_path / "d" / "00001" / "tform.txt").read_text() == before  # untouched
+    out = zs("align", tmp_path / "d" / "00001", "--motion", "homography", "--no-wb", "-q", "--overwrite")
     assert out.returncode == 0, out.stderr
 
 

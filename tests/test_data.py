@@ -321,8 +321,18 @@ def test_unseen_cameras_are_disjoint_from_training():
     assert {c.tone for c in unseen} == {"filmic"} and "filmic" not in {c.tone for c in train}
     assert {c.blur_shape for c in unseen} == {"motion"} and "motion" not in {c.blur_shape for c in train}
     assert not any(u in c.name for c in train for u in UNSEEN_CAMERAS)
+    wide = [draw_camera(rng, "varied-wide") for _ in range(200)]
+    typical = [draw_camera(rng, "unseen-typical") for _ in range(200)]
+    assert max(c.shot_noise for c in wide) > 0.012 and max(c.sharpen for c in wide) > 0.5
+    assert not any(u in c.name for c in wide for u in UNSEEN_CAMERAS)
+    assert all(any(u in c.name for u in UNSEEN_CAMERAS) for c in typical)
+    assert max(c.shot_noise for c in typical) <= 0.012 and "motion" not in {c.blur_shape for c in typical}
     with pytest.raises(ValueError, match="camera"):
         SynthConfig(camera="vivid")
+    from zoomstudio.cli.synth import CAMERA_PRESETS
+    from zoomstudio.core.data.cameras import PRESETS
+
+    assert CAMERA_PRESETS == PRESETS
 
 
 def test_unseen_photographs_are_disjoint_from_training(tmp_path):

@@ -16,6 +16,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--no-wb", action="store_true", help="do not compute wb.txt")
     p.add_argument("--compare", action="store_true",
                    help="also write compare/aligned.jpg and compare/orig.jpg (mean of aligned / unaligned frames)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace existing tform.txt / wb.txt / align.json (default: refuse, nothing is written)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.epilog = "example: zoomstudio align SR-RAW/train/00001 SR-RAW/train/00002 --motion euclidean --jobs 2"
 
@@ -37,14 +39,14 @@ def _sequences(dirs):
 
 def _align_one(args_tuple):
     """Worker: align one sequence, return plain values (picklable)."""
-    seq_path, config, with_wb, compare = args_tuple
+    seq_path, config, with_wb, compare, overwrite = args_tuple
     from ..core.data.srraw import scan_sequence
     from ..core.events import Problem, Result
     from ..core.geometry.sequence_align import align_sequence
 
     seq = scan_sequence(seq_path)
     problems, result = [], None
-    for e in align_sequence(seq, config, with_wb=with_wb):
+    for e in align_sequence(seq, config, with_wb=with_wb, overwrite=overwrite):
         if isinstance(e, Problem):
             problems.append(str(e))
         elif isinstance(e, Result):
@@ -80,12 +82,20 @@ def run(args: argparse.Namespace) -> int:
         progress.message(f"warning: {p}")
     if not seqs:
         raise CliError("no alignable sequence found in " + ", ".join(args.dirs))
+    from ..core.geometry.sequence_align import alignment_outputs
+
+    existing = [p for s in seqs for p in alignment_outputs(s, not args.no_wb) if p.exists()]
+    if existing and not args.overwrite:
+        done = len({p.parent for p in existing})
+        raise CliError(f"{existing[0]}: already exists ({done} of {len(seqs)} sequences hold alignment files; "
+                       "pass --overwrite to replace them)")
     failures = 0
     if args.jobs <= 1 or len(seqs) == 1:
         from ..core.geometry.sequence_align import align_sequence
 
         for seq in seqs:
-            results, _, _ = consume(align_sequence(seq, config, with_wb=not args.no_wb), progress)
+            results, _, _ = consume(align_sequence(seq, config, with_wb=not args.no_wb, overwrite=args.overwrite),
+                                    progress)
             if results:
                 if args.compare:
                     from ..core.geometry.sequence_align import write_compare_images
@@ -103,7 +113,8 @@ def run(args: argparse.Namespace) -> int:
         # LibRaw runs OpenMP threads, which do not survive fork(): use spawned workers.
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=spawn) as pool:
-            futures = [pool.submit(_align_one, (Path(s.path), config, not args.no_wb, args.compare)) for s in seqs]
+            futures = [pool.submit(_align_one, (Path(s.path), config, not args.no_wb, args.compare, args.overwrite))
+                       for s in seqs]
             for done, fut in enumerate(as_completed(futures), start=1):
                 name, probs, values = fut.result()
                 for p in probs:

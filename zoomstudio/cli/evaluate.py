@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 from pathlib import Path
 
 
@@ -32,6 +33,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto")
     p.add_argument("--json", help="write the full report as JSON")
     p.add_argument("--csv", help="write per-pair scores as CSV")
+    p.add_argument("--overwrite", action="store_true", help="replace existing --json / --csv files")
     p.add_argument("-q", "--quiet", action="store_true")
     p.epilog = ("examples: zoomstudio eval SR-RAW/test --scale 4 --methods bicubic,ours --json report.json\n"
                 "          zoomstudio eval heldout --methods bicubic,ours,esrgan --baseline esrgan=RRDB_ESRGAN_x4.pth")
@@ -54,7 +56,7 @@ def format_table(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.geometry.files import atomic_write_text
+    from ..core.fileio import OutputExistsError, atomic_write_text, refuse_existing
     from ..core.metrics import EvalProtocol, evaluate, parse_methods
     from ..core.device import pick_device
     from .main import CliError
@@ -79,6 +81,15 @@ def run(args: argparse.Namespace) -> int:
         raise CliError(str(exc)) from None
     if not Path(args.data).is_dir():
         raise CliError(f"{args.data}: not a folder")
+    outputs = [Path(p) for p in (args.json, args.csv) if p]
+    try:  # before the (long) evaluation: an existing report is the user's, and the folder must take files
+        refuse_existing(outputs, args.overwrite)
+    except OutputExistsError as exc:
+        raise CliError(str(exc)) from None
+    for out in outputs:
+        folder = out.parent if str(out.parent) else Path(".")
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise CliError(f"{out}: cannot write there ({'not a folder' if not folder.is_dir() else 'read-only'})")
     try:
         events = evaluate(args.data, args.scale, methods, protocol, split=args.split, device=device,
                           with_lpips=args.lpips != "off", max_pairs=args.max_pairs, colour=args.ours_colour)

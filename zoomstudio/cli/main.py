@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import logging
+import os
 import sys
 
 from .. import __version__
@@ -32,6 +33,10 @@ class CliError(Exception):
     """A user-facing error: printed as one line, exit code 2."""
 
 
+#: exit codes (the README lists them)
+EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="zoomstudio",
@@ -39,11 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"zoomstudio {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--debug", action="store_true", help="show the Python traceback of an unexpected error")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module, help_text) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text,
                            formatter_class=argparse.RawDescriptionHelpFormatter)
         importlib.import_module(f".{module}", __package__).add_arguments(p)
+        p.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help=argparse.SUPPRESS)
         p.set_defaults(_module=module)
     return parser
 
@@ -64,10 +71,23 @@ def main(argv: list[str] | None = None) -> int:
         return int(module.run(args) or 0)
     except CliError as exc:
         print(f"zoomstudio {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(f"zoomstudio {args.command}: interrupted", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
+    except OSError as exc:  # a read-only folder, a full disk, a vanished file: what and where, one line
+        if args.debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"zoomstudio {args.command}: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    except Exception as exc:  # a bug of ours: still one line, the traceback on request
+        if args.debug or os.environ.get("ZOOMSTUDIO_DEBUG"):
+            raise
+        text = " ".join(str(exc).split())[:300]
+        print(f"zoomstudio {args.command}: internal error: {type(exc).__name__}: {text} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return EXIT_SOME_FAILED
 
 
 if __name__ == "__main__":  # pragma: no cover

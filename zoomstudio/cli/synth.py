@@ -5,6 +5,10 @@ from __future__ import annotations
 import argparse
 
 
+#: the camera presets of core.data.cameras.PRESETS, spelled out so that building the parser imports no numerics
+CAMERA_PRESETS = ("fixed", "varied", "varied-wide", "unseen", "unseen-typical")
+
+
 def _size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
@@ -20,16 +24,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--size", type=_size, default=(960, 640), help="sensor WxH in pixels, even (default 960x640)")
     p.add_argument("--source", nargs="+", default=[], metavar="FILE",
                    help="extra source photos or RAWs (added to the --photos set)")
-    p.add_argument("--camera", choices=("fixed", "varied", "unseen"), default="fixed",
+    p.add_argument("--camera", choices=CAMERA_PRESETS, default="fixed",
                    help="fixed: one synthetic camera (default); varied: a camera drawn per sequence from real "
-                        "cameras' colour matrices, noise, optics and JPEG styles (training); unseen: held-out "
-                        "cameras and conditions (evaluation only)")
+                        "cameras' colour matrices, noise, optics and JPEG styles (training); varied-wide: the same "
+                        "with noise up to high ISO and stronger sharpening (training); unseen: held-out cameras in "
+                        "harsh conditions (evaluation only); unseen-typical: held-out cameras at base-ISO noise "
+                        "(evaluation only)")
     p.add_argument("--photos", choices=("skimage", "training", "unseen"), default=None,
                    help="scene photographs: skimage (scikit-image's, default), training (plus Debian's "
                         "mate-backgrounds and plasma-workspace-wallpapers photographs) or unseen (other photographs "
-                        "of those packages, never in a training set; the default with --camera unseen)")
+                        "of those packages, never in a training set; the default with the unseen cameras)")
     p.add_argument("--photo-root", default="/", metavar="DIR",
                    help="where those Debian packages are installed or extracted (default /)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace sequence folders that already exist in OUT (default: refuse, nothing is written)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.epilog = ("examples: zoomstudio synth demo-data --sequences 8 --seed 1 --size 1200x800\n"
                 "          zoomstudio synth many-cameras --sequences 48 --seed 1 --camera varied --photos training")
@@ -37,16 +45,21 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.data.synth import SynthConfig, synthesize
+    from ..core.fileio import OutputExistsError
     from .main import CliError
     from .progress import TerminalProgress, consume
 
     try:
         cfg = SynthConfig(sequences=args.sequences, seed=args.seed, size=args.size, sources=tuple(args.source),
                           camera=args.camera, photo_root=args.photo_root,
-                          photos=args.photos or ("unseen" if args.camera == "unseen" else "skimage"))
+                          photos=args.photos or ("unseen" if args.camera.startswith("unseen") else "skimage"))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    results, problems, cancelled = consume(synthesize(args.out, cfg), TerminalProgress(quiet=args.quiet))
+    try:
+        results, problems, cancelled = consume(synthesize(args.out, cfg, overwrite=args.overwrite),
+                                               TerminalProgress(quiet=args.quiet))
+    except OutputExistsError as exc:
+        raise CliError(f"{exc} (a sequence folder of OUT)") from None
     if not results:
         return 1
     r = results[-1].values

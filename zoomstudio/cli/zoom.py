@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 
@@ -29,6 +30,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--tile", type=int, help="decoder tile size in input pixels (default: from --memory)")
     p.add_argument("--memory", type=float, default=1024, help="memory budget per tile in MB (default 1024)")
     p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace outputs that already exist (default: refuse, nothing is written)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.epilog = ("examples: zoomstudio zoom DSC2164.ARW\n"
                 "          zoomstudio zoom shoot/ --scale 4 --format png -o zoomed/\n"
@@ -72,27 +75,41 @@ def resolve_model(model: str | None, scale: int):
 
 def run(args: argparse.Namespace) -> int:
     from ..core.events import Cancelled, Progress, Result
+    from ..core.fileio import OutputExistsError, output_paths, refuse_existing
     from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description, zoom_raw
     from ..core.raw import RawReadError
     from ..core.device import pick_device
     from .main import CliError
     from .progress import TerminalProgress
 
-    net, model_name = resolve_model(args.model, args.scale)
     try:
         device = str(pick_device(args.device))
+        opts = ZoomOptions(roi=args.roi, tile=args.tile, memory_mb=args.memory, device=device, colour=args.colour)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    net, model_name = resolve_model(args.model, args.scale)
     files, missing = collect_raws(args.inputs)
+    out_dir = Path(args.output) if args.output else None
+    if out_dir:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise CliError(f"{out_dir}: not a folder")
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise CliError(f"{out_dir}: cannot create the output folder ({exc.strerror or exc})") from None
+    targets = output_paths(files, out_dir, f"_zoom{args.scale}x{FORMATS[args.format]}")
+    try:  # before any work: never replace a file this run did not write
+        refuse_existing(targets, args.overwrite)
+    except OutputExistsError as exc:
+        raise CliError(str(exc)) from None
+    for folder in sorted({t.parent for t in targets}):
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            raise CliError(f"{folder}: the output folder is not writable")
     failures = len(missing)
     for m in missing:
         print(f"{m}", flush=True)
     progress = TerminalProgress(quiet=args.quiet)
-    out_dir = Path(args.output) if args.output else None
-    if out_dir:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    opts = ZoomOptions(roi=args.roi, tile=args.tile, memory_mb=args.memory, device=device, colour=args.colour)
-    for i, path in enumerate(files):
+    for i, (path, target) in enumerate(zip(files, targets)):
         try:
             result = None
             for ev in zoom_raw(path, net, opts, model_name=model_name):
@@ -102,14 +119,18 @@ def run(args: argparse.Namespace) -> int:
                     result = ev.values
                 elif isinstance(ev, Cancelled):
                     return 130
-            target = (out_dir or path.parent) / f"{path.stem}_zoom{args.scale}x{FORMATS[args.format]}"
             write_image(target, result["image"], args.format, exif=result["exif"],
-                        description=zoom_description(result, path.name))
+                        description=zoom_description(result, path.name), overwrite=args.overwrite)
             note = f"; {result['colour_note']}" if result["colour_note"] else ""
             progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
                              f"{result['colour']} colours, {result['seconds']:.1f} s{note})")
         except (RawReadError, ValueError, OSError) as exc:
             failures += 1
-            reason = exc.reason if isinstance(exc, RawReadError) else str(exc)
+            if isinstance(exc, RawReadError):
+                reason = exc.reason
+            elif isinstance(exc, OSError) and not isinstance(exc, OutputExistsError):
+                reason = f"cannot write {target}: {exc.strerror or exc}"
+            else:
+                reason = str(exc)
             progress.message(f"{path}: error: {reason}")
     return 1 if failures else 0

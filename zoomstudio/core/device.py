@@ -13,6 +13,8 @@ def pick_device(name: str) -> torch.device:
         dev = torch.device(name)
     except RuntimeError as exc:
         raise ValueError(f"unknown device {name!r} (use auto, cpu, cuda or cuda:N)") from exc
+    if dev.type not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r} (use auto, cpu, cuda or cuda:N)")
     if dev.type == "cuda":
         if not torch.cuda.is_available():
             raise ValueError(f"device {name!r} requested but CUDA is not available")

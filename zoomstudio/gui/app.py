@@ -22,13 +22,14 @@ def demo_events(root: Path, token=None):
     from ..core.events import Progress, Result
     from ..core.geometry.sequence_align import align_sequence
 
-    for ev in synthesize(root, SynthConfig(sequences=4, seed=2019, size=(640, 480)), cancel=token):
+    # the app's own folder: a demo cut short by a closed window is rebuilt over
+    for ev in synthesize(root, SynthConfig(sequences=4, seed=2019, size=(640, 480)), cancel=token, overwrite=True):
         if not isinstance(ev, Result):  # the one Result of this job comes after the alignment
             yield ev
     seqs = scan_root(root).sequences
     for i, seq in enumerate(seqs):
         yield Progress(i, len(seqs), f"aligning demo sequence {seq.name}")
-        for ev in align_sequence(seq, cancel=token):
+        for ev in align_sequence(seq, overwrite=True, cancel=token):
             if not isinstance(ev, (Progress, Result)):
                 yield ev
     yield Result(str(root), {"demo": True})

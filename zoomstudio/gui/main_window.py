@@ -292,7 +292,8 @@ class MainWindow(QMainWindow):
         self.inspector.realign.setEnabled(False)
         self.inspector.cancel.setEnabled(True)
         self.inspector.progress.setVisible(True)
-        self.align_job.start(lambda token: align_sequence(seq, cfg, cancel=token))
+        # Re-align is the user's explicit request to replace this sequence's tform.txt / wb.txt
+        self.align_job.start(lambda token: align_sequence(seq, cfg, overwrite=True, cancel=token))
 
     def _align_event(self, ev) -> None:
         if isinstance(ev, Progress):

@@ -10,9 +10,14 @@ quality).
 
 Presets: ``fixed`` (the original single synthetic camera, byte-identical to
 earlier datasets), ``varied`` (training: the cameras in
-:data:`TRAINING_CAMERAS`), ``unseen`` (evaluation only: other cameras, noise
-beyond the training range, other blur and tone). The two real samples'
-cameras (Canon EOS 550D, Sony ILCE-7RM3) are never used for training.
+:data:`TRAINING_CAMERAS`, Brooks et al.'s noise range), ``varied-wide``
+(training: the same cameras, noise up to high ISO (shot 0.03), sharpening up to
+1.0 and JPEG quality down to 70), ``unseen`` (evaluation only: other cameras,
+noise beyond ``varied``'s range, motion blur, filmic tone, strong sharpening,
+low JPEG quality) and ``unseen-typical`` (evaluation only: the other cameras'
+colour science with ``varied``'s noise, optics and JPEG styles: what a new
+camera at base ISO looks like). The two real samples' cameras (Canon EOS 550D,
+Sony ILCE-7RM3) are never used for training.
 """
 
 from __future__ import annotations
@@ -46,7 +51,9 @@ TRAINING_CAMERAS = ("Canon EOS 5D", "Canon EOS 5D Mark II", "Canon EOS 5D Mark I
                     "Canon EOS 600D", "Canon EOS 650D", "Canon EOS 1100D", "Canon EOS-1Ds Mark III",
                     "Fujifilm X-M1", "Nikon D5200", "Olympus E-PL6", "Panasonic DMC-GX1")
 UNSEEN_CAMERAS = ("Canon EOS 550D", "Sony ILCE-7RM3", "Canon EOS 300D", "Canon EOS 450D")
-PRESETS = ("fixed", "varied", "unseen")
+PRESETS = ("fixed", "varied", "varied-wide", "unseen", "unseen-typical")
+#: the presets :func:`draw_camera` draws from (``fixed`` is the synthetic camera of data.synth)
+DRAWN_PRESETS = PRESETS[1:]
 CFA_PATTERNS = ("RGGB", "BGGR", "GRBG", "GBRG")
 BLUR_SHAPES = ("gaussian", "disk", "motion")
 TONE_CURVES = ("srgb", "contrast", "filmic")
@@ -93,17 +100,18 @@ def _mix(rng: np.random.Generator, names: tuple[str, ...]) -> tuple[str, np.ndar
 
 
 def draw_camera(rng: np.random.Generator, preset: str) -> SimulatedCamera:
-    """Draw a camera for one sequence (``preset``: varied or unseen; see the module docstring)."""
-    if preset not in ("varied", "unseen"):
-        raise ValueError(f"camera preset must be varied or unseen to draw, got {preset!r}")
-    unseen = preset == "unseen"
-    name, m = _mix(rng, UNSEEN_CAMERAS if unseen else TRAINING_CAMERAS)
+    """Draw a camera for one sequence (``preset``: one of :data:`DRAWN_PRESETS`; see the module docstring)."""
+    if preset not in DRAWN_PRESETS:
+        raise ValueError(f"camera preset must be one of {', '.join(DRAWN_PRESETS)} to draw, got {preset!r}")
+    unseen = preset == "unseen"  # the harsh held-out conditions
+    wide = preset == "varied-wide"
+    name, m = _mix(rng, UNSEEN_CAMERAS if preset.startswith("unseen") else TRAINING_CAMERAS)
     bits = int(rng.choice([12, 14, 16] if unseen else [12, 14]))
     white = 2**bits - 1
     black = int(rng.choice([0, 64, 128, 256, 512, 1024, 2048])) if bits >= 14 else int(rng.choice([0, 64, 128, 256]))
     # Brooks et al.: log(shot) ~ U(log 1e-4, log 0.012), log(read) = 2.18 log(shot) + 1.2 + N(0, 0.26)
-    lo, hi = (math.log(0.012), math.log(0.02)) if unseen else (math.log(1e-4), math.log(0.012))
-    log_shot = float(rng.uniform(lo, hi))
+    lo, hi = {"unseen": (0.012, 0.02), "varied-wide": (1e-4, 0.03)}.get(preset, (1e-4, 0.012))
+    log_shot = float(rng.uniform(math.log(lo), math.log(hi)))
     log_read = 2.18 * log_shot + 1.20 + float(rng.normal(0.0, 0.26))
     return SimulatedCamera(
         name=name,
@@ -119,7 +127,7 @@ def draw_camera(rng: np.random.Generator, preset: str) -> SimulatedCamera:
         blur_scale=float(rng.uniform(1.2, 1.8) if unseen else rng.uniform(0.6, 1.4)),
         tone="filmic" if unseen else TONE_CURVES[int(rng.integers(2))],
         saturation=float(rng.uniform(1.2, 1.4) if unseen else rng.uniform(0.9, 1.2)),
-        sharpen=float(rng.uniform(0.6, 1.0) if unseen else rng.uniform(0.0, 0.5)),
-        jpeg_quality=int(rng.integers(70, 85) if unseen else rng.integers(85, 98)),
+        sharpen=float(rng.uniform(0.6, 1.0) if unseen else rng.uniform(0.0, 1.0 if wide else 0.5)),
+        jpeg_quality=int(rng.integers(70, 85) if unseen else rng.integers(70 if wide else 85, 98)),
         brightness=float(rng.uniform(1.2, 1.6)),
     )

@@ -94,9 +94,9 @@ def _load_source(name: str) -> np.ndarray:
                 img = np.asarray(im.convert("RGB"))
         else:  # a RAW: develop it with LibRaw's defaults (camera WB, sRGB)
 
-            from ..raw.decode import _open
+            from ..raw.decode import open_raw
 
-            with _open(path) as raw:
+            with open_raw(path) as raw:
                 img = raw.postprocess(use_camera_wb=True, output_bps=8, half_size=True)
     img = np.asarray(img)
     if img.ndim == 2:
@@ -415,8 +415,8 @@ def _write_jpeg(path: Path, rgb: np.ndarray, exif: ExifInfo, quality: int) -> No
                                   exif=exif_bytes(exif, software="ZoomStudio synth"))
 
 
-def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel: CancelToken | None = None
-               ) -> Iterator[Progress | Problem | Result | Cancelled]:
+def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel: CancelToken | None = None,
+               *, overwrite: bool = False) -> Iterator[Progress | Problem | Result | Cancelled]:
     """Write ``config.sequences`` sequences under ``out_dir`` (``00001``, ``00002``, ...).
 
     Yields ``Progress`` per sequence and a final ``Result`` (paths, seconds).
@@ -425,11 +425,19 @@ def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel:
     ``Problem`` and skipped; a photo set that is not installed stops the job
     with a ``Problem``. A sequence is written into a temporary folder and
     renamed, so a cancelled run never leaves a half-written sequence.
+
+    Sequence folders (or ``synth.json``) that already exist are a user's data: the job raises
+    :class:`~zoomstudio.core.fileio.OutputExistsError` before writing anything, unless ``overwrite``
+    (then each is replaced only once its new version is complete).
     """
     import time
 
+    from ..fileio import atomic_write_text, refuse_existing
+
     t0 = time.perf_counter()
     out_dir = Path(out_dir)
+    refuse_existing([out_dir / f"{i + 1:05d}" for i in range(config.sequences)] + [out_dir / "synth.json"],
+                    overwrite)
     out_dir.mkdir(parents=True, exist_ok=True)
     try:
         names = photo_sources(config.photos, config.photo_root) + [str(s) for s in config.sources]
@@ -459,18 +467,24 @@ def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel:
         rng = np.random.default_rng([config.seed, i])
         source = order[i % len(order)]
         tmp_dir = out_dir / f".{name}.partial"
-        if tmp_dir.exists():
+        if tmp_dir.exists():  # left by a killed run of ours
             shutil.rmtree(tmp_dir)
         truth = render_sequence(out_dir, tmp_dir.name, pool, order.index(source), source, rng, config)
         truth["sequence"] = name
         truth["seed"] = config.seed
         (tmp_dir / "truth.json").write_text(json.dumps(truth, indent=1))
         final = out_dir / name
-        if final.exists():
-            shutil.rmtree(final)
-        tmp_dir.rename(final)
+        if final.exists():  # overwrite: swap the complete new sequence in, then drop the old one
+            old = out_dir / f".{name}.replaced"
+            if old.exists():
+                shutil.rmtree(old)
+            final.rename(old)
+            tmp_dir.rename(final)
+            shutil.rmtree(old)
+        else:
+            tmp_dir.rename(final)
         written.append(str(final))
     config_record = asdict(config)
-    (out_dir / "synth.json").write_text(json.dumps(config_record, indent=1))
+    atomic_write_text(out_dir / "synth.json", json.dumps(config_record, indent=1))
     yield Progress(config.sequences, config.sequences, "done")
     yield Result(str(out_dir), {"sequences": written, "seconds": time.perf_counter() - t0})

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..fileio import atomic_write_text
+
 _KEY = re.compile(r"^\s*(\d{5})-(\d{5}):\s*$")
 _WB_KEY = re.compile(r"(\d{5}):\s*$")
 
@@ -43,15 +45,6 @@ class TformFile:
         """The 3x3 form of frame ``key``'s transform."""
         m = self.matrices[key]
         return m if m.shape == (3, 3) else np.vstack([m, [0.0, 0.0, 1.0]])
-
-
-def atomic_write_text(path: str | Path, text: str) -> Path:
-    """Write ``text`` to ``path`` via a temporary file and a rename."""
-    from ..fileio import atomic_output
-
-    with atomic_output(path) as tmp, open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-        fh.write(text)
-    return Path(path)
 
 
 def format_tform(matrices: dict[str, np.ndarray], corner: tuple[int, int, int, int]) -> str:

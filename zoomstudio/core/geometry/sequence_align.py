@@ -19,8 +19,9 @@ import numpy as np
 
 from ..data.srraw import Sequence, Shot
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
+from ..fileio import atomic_write_text, refuse_existing
 from .ecc import EccConfig, FrameAlignment, align_pair, pyramid_sizes, reference_pyramid, valid_corner
-from .files import atomic_write_text, write_tform, write_wb
+from .files import write_tform, write_wb
 from .fov import fov_match
 
 log = logging.getLogger(__name__)
@@ -108,15 +109,24 @@ def _matched_reference(ref_finest: np.ndarray, sizes, magnification: float, full
     return reference_pyramid(ref_finest, sizes)
 
 
+def alignment_outputs(sequence: Sequence, with_wb: bool = True) -> list[Path]:
+    """The files :func:`align_sequence` writes into a sequence folder."""
+    return [sequence.tform_path] + ([sequence.wb_path] if with_wb else []) + [sequence.path / "align.json"]
+
+
 def align_sequence(
     sequence: Sequence,
     config: EccConfig = EccConfig(),
     *,
     write: bool = True,
     with_wb: bool = True,
+    overwrite: bool = False,
     cancel: CancelToken | None = None,
 ) -> Iterator[Progress | Problem | Result | Cancelled]:
     """Align every shot of ``sequence`` to its reference and write tform.txt / wb.txt.
+
+    Existing tform.txt / wb.txt / align.json (SR-RAW ships its own) raise
+    :class:`~zoomstudio.core.fileio.OutputExistsError` before any work unless ``overwrite``.
 
     Yields ``Progress`` per frame, ``Problem`` for invalid frames or unreadable
     files, and finally a ``Result`` whose values hold ``frames`` (key, valid,
@@ -124,6 +134,8 @@ def align_sequence(
     paths. Frames that fail are flagged and the files are still written;
     their matrix is the best estimate (identity when ECC failed).
     """
+    if write:
+        refuse_existing(alignment_outputs(sequence, with_wb), overwrite)
     t0 = time.perf_counter()
     ref = sequence.reference
     f_ref = float(ref.focal_length)

@@ -130,8 +130,12 @@ def _png_with_exif(png: bytes, exif: bytes) -> bytes:
 
 
 def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: ExifInfo | None = None,
-                description: str = "", software: str = "ZoomStudio", quality: int = 95) -> Path:
-    """Write ``rgb`` (H, W, 3) float in [0, 1] as ``fmt`` (tiff, png: 16-bit; png8, jpeg: 8-bit)."""
+                description: str = "", software: str = "ZoomStudio", quality: int = 95,
+                overwrite: bool = True) -> Path:
+    """Write ``rgb`` (H, W, 3) float in [0, 1] as ``fmt`` (tiff, png: 16-bit; png8, jpeg: 8-bit).
+
+    ``overwrite=False`` refuses an existing ``path`` (:class:`~zoomstudio.core.fileio.OutputExistsError`).
+    """
     import cv2
 
     if fmt not in FORMATS:
@@ -141,7 +145,7 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
     path = Path(path)
     info = exif or ExifInfo()
     rgb = np.clip(np.nan_to_num(rgb.astype(np.float32)), 0.0, 1.0)
-    with atomic_output(path) as tmp:
+    with atomic_output(path, overwrite=overwrite) as tmp:
         if fmt == "tiff":
             import tifffile
 

@@ -27,6 +27,10 @@ from .tiled import TilePlan, plan_tiles, zoom_tensor
 log = logging.getLogger(__name__)
 
 
+#: the smallest decoder tile (input pixels) the tiler can overlap sensibly
+MIN_TILE = 16
+
+
 @dataclass(frozen=True)
 class ZoomOptions:
     """``roi`` = (x, y, w, h) in sensor pixels (default: the central 1/scale of the frame)."""
@@ -38,6 +42,16 @@ class ZoomOptions:
     use_wb: bool = True
     colour: str = "camera"  # camera | libraw | model (see infer.colours)
     with_bicubic: bool = False  # also return the bicubic baseline with the same colours
+
+    def __post_init__(self) -> None:
+        if self.tile is not None and (not isinstance(self.tile, int) or self.tile < MIN_TILE):
+            raise ValueError(f"tile must be at least {MIN_TILE} input pixels, got {self.tile!r}")
+        if not self.memory_mb > 0:
+            raise ValueError(f"memory budget must be positive, got {self.memory_mb!r} MB")
+        if self.colour not in COLOUR_MODES:
+            raise ValueError(f"colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}")
+        if self.roi is not None and (len(self.roi) != 4 or min(self.roi[2:]) < 2 or min(self.roi[:2]) < 0):
+            raise ValueError(f"roi must be x,y,w,h with x, y >= 0 and w, h >= 2, got {self.roi}")
 
 
 def centre_roi(width: int, height: int, scale: int) -> tuple[int, int, int, int]:

@@ -88,7 +88,12 @@ class _Runner:
             elif m.kind == "external":
                 import spandrel
 
-                desc = spandrel.ModelLoader(device=device).load_from_file(m.path)
+                try:  # spandrel reads .pth with torch's weights-only unpickler: code in a pickle is refused
+                    desc = spandrel.ModelLoader(device=device).load_from_file(m.path)
+                except Exception as exc:
+                    reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+                    raise ValueError(f"{m.path}: cannot load baseline {m.name} ({type(exc).__name__}: {reason})"
+                                     ) from None
                 self.models[m.name] = desc.eval()
 
     def output(self, m: Method, pair, spec) -> np.ndarray:

@@ -6,6 +6,11 @@ from dataclasses import asdict, dataclass
 
 NORMS = ("none", "batch", "instance")
 ARCHS = ("zoomnet", "lite")
+#: upper bounds of the size settings: far above any useful zoom network, low enough that a damaged or
+#: hostile config (``width: 100000``) is refused before gigabytes are allocated
+MAX_WIDTH = 1024
+MAX_BLOCKS = 256
+MAX_UP_WIDTH = 4096
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,12 @@ class NetConfig:
 
 
     def __post_init__(self) -> None:
+        for name in ("zoom", "in_channels", "width", "blocks", "up_width"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool):
+                raise ValueError(f"{name} must be an integer, got {value!r}")
+        if not isinstance(self.batch_stats_at_inference, bool):
+            raise ValueError(f"batch_stats_at_inference must be true or false, got {self.batch_stats_at_inference!r}")
         if self.arch not in ARCHS:
             raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
         if self.zoom not in (1, 2, 4, 8):
@@ -36,6 +47,9 @@ class NetConfig:
             raise ValueError(f"in_channels must be 4 (packed RAW) or 3 (RGB), got {self.in_channels}")
         if min(self.width, self.blocks, self.up_width) < 1:
             raise ValueError("width, blocks and up_width must be positive")
+        for name, limit in (("width", MAX_WIDTH), ("blocks", MAX_BLOCKS), ("up_width", MAX_UP_WIDTH)):
+            if getattr(self, name) > limit:
+                raise ValueError(f"{name} {getattr(self, name)} is beyond the largest supported ({limit})")
 
     @property
     def upscale(self) -> int:

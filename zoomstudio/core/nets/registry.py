@@ -52,32 +52,82 @@ def read_weights_meta(path: str | Path) -> dict:
     from safetensors import safe_open
 
     path = Path(path)
+    if not path.is_file():
+        raise WeightsError(f"{path}: " + ("not a file" if path.exists() else "no such model file"))
     try:
         with safe_open(str(path), framework="pt") as f:
             meta = f.metadata() or {}
     except Exception as exc:
-        raise WeightsError(f"{path}: not a safetensors weights file ({exc})") from None
+        raise WeightsError(f"{path}: not a safetensors weights file ({_one_line(exc)})") from None
     if "zoomstudio" not in meta:
         raise WeightsError(f"{path}: no ZoomStudio network config in the file")
-    return json.loads(meta["zoomstudio"])
+    try:
+        record = json.loads(meta["zoomstudio"])
+    except ValueError as exc:
+        raise WeightsError(f"{path}: damaged network config ({_one_line(exc)})") from None
+    if not isinstance(record, dict) or not isinstance(record.get("net"), dict):
+        raise WeightsError(f"{path}: damaged network config (no 'net' record)")
+    if not isinstance(record.get("info", {}), dict):
+        record["info"] = {}
+    return record
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def _file_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """Tensor name -> shape from the file's header (no tensor data read)."""
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as f:
+        return {k: tuple(f.get_slice(k).get_shape()) for k in f.keys()}
 
 
 def load_net(path: str | Path, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
-    """Build the network a weights file describes and load it; returns (net in eval mode, info)."""
+    """Build the network a weights file describes and load it; returns (net in eval mode, info).
+
+    The declared network is checked against :class:`NetConfig`'s bounds, and its parameter shapes
+    (built on torch's ``meta`` device, no memory) against the file's tensors, before anything is
+    allocated. Every problem is one :class:`WeightsError` naming the file and the reason.
+    """
     from safetensors.torch import load_file
 
     path = Path(path)
     record = read_weights_meta(path)
     try:
-        net = build_net(record["net"])
+        config = NetConfig(**record["net"])
+        with torch.device("meta"):
+            expected = {k: tuple(v.shape) for k, v in build_net(config).state_dict().items()}
     except (TypeError, ValueError) as exc:
-        raise WeightsError(f"{path}: bad network config ({exc})") from None
-    state = load_file(str(path), device="cpu")
-    if any(k.startswith("model.") for k in state):  # a training checkpoint: take the model part
-        state = {k[6:]: v for k, v in state.items() if k.startswith("model.")}
-    ref = net.state_dict()
-    state = {k: v.to(ref[k].dtype) if k in ref else v for k, v in state.items()}
-    missing, unexpected = net.load_state_dict(state, strict=False)
+        raise WeightsError(f"{path}: bad network config ({_one_line(exc)})") from None
+    try:
+        shapes = _file_shapes(path)
+    except Exception as exc:
+        raise WeightsError(f"{path}: damaged tensors ({_one_line(exc)})") from None
+    if any(k.startswith("model.") for k in shapes):  # a training checkpoint: take the model part
+        shapes = {k[6:]: v for k, v in shapes.items() if k.startswith("model.")}
+        prefix = "model."
+    else:
+        prefix = ""
+    missing = sorted(set(expected) - set(shapes))
+    unexpected = sorted(set(shapes) - set(expected))
     if missing or unexpected:
         raise WeightsError(f"{path}: weights do not match the config (missing {missing[:3]}, unexpected {unexpected[:3]})")
+    wrong = [k for k in expected if shapes[k] != expected[k]]
+    if wrong:
+        k = wrong[0]
+        raise WeightsError(f"{path}: tensor {k} has shape {list(shapes[k])}, the config needs {list(expected[k])}"
+                           + (f" ({len(wrong) - 1} more differ)" if len(wrong) > 1 else ""))
+    try:
+        tensors = load_file(str(path), device="cpu")
+    except Exception as exc:
+        raise WeightsError(f"{path}: damaged tensors ({_one_line(exc)})") from None
+    net = build_net(config)
+    ref = net.state_dict()
+    state = {k: tensors[prefix + k].to(ref[k].dtype) for k in ref}
+    bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise WeightsError(f"{path}: tensor {bad[0]} holds NaN or infinite values")
+    net.load_state_dict(state, strict=True)
     return net.to(device).eval(), record.get("info", {})

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
@@ -114,13 +118,6 @@ def _read_metadata(raw, path: Path) -> RawMetadata:
     if white <= float(black_cell.max()):
         raise UnsupportedRawError(path, f"unsupported: white level {white} not above black level {black_cell.max():g}")
     sizes = raw.sizes
-    n_bytes = os.path.getsize(path)
-    if n_bytes * 8 < _MIN_BITS_PER_PIXEL * sizes.width * sizes.height:
-        raise UnsupportedRawError(
-            path,
-            f"unsupported: {n_bytes} bytes cannot hold {sizes.width}x{sizes.height} sensor pixels "
-            "(image data stripped or truncated)",
-        )
     other = raw.other
     # TIFF-based RAWs (DNG, ARW, NEF, CR2, ...) carry EXIF we read exactly; LibRaw's
     # values fill in for other containers (it reports 1 s for an unknown exposure).
@@ -161,39 +158,140 @@ def _read_metadata(raw, path: Path) -> RawMetadata:
     )
 
 
-def _libraw_reason(exc: Exception) -> str:
+#: No camera makes a larger frame (Hasselblad's 400 MP multi-shot is the largest); a header declaring more is
+#: damaged or hostile, and decoding it would allocate gigabytes first.
+MAX_SENSOR_PIXELS = 450_000_000
+
+#: LibRaw's ``filters`` values that are not a 2x2 Bayer layout (rawpy raises NotImplementedError for them).
+_ODD_FILTERS_PREFIX = "filters:"
+
+#: LibRaw prints warnings ("Unexpected end of file", ...) on the process's stderr; one lock so that
+#: concurrent decodes (GUI workers) do not interleave the redirection.
+_STDERR_LOCK = threading.RLock()
+
+
+def _libraw_reason(exc: BaseException) -> str:
+    """One line saying why LibRaw (through rawpy) failed, for any exception type it raises."""
     text = str(exc)
     if text.startswith("b'") or text.startswith('b"'):
         text = text[2:-1]
+    if isinstance(exc, NotImplementedError) and text.startswith(_ODD_FILTERS_PREFIX):
+        return f"unsupported: CFA layout ({text}) is not a 2x2 Bayer pattern"
+    if isinstance(exc, MemoryError):
+        return "too large to decode in the memory available"
     kind = type(exc).__name__.replace("LibRaw", "").replace("Error", "")
     meaning = {
         "FileUnsupported": "unsupported file format or not a RAW file",
         "IO": "truncated or unreadable file (I/O error while decoding)",
         "Data": "corrupt image data",
+        "TooBig": "declared image too large",
+        "RequestForNonexistentImage": "no such image in the file",
+        "OutOfOrderCall": "corrupt file (decoder state)",
+        "NoThumbnail": "no embedded preview",
+        "UnsupportedThumbnail": "unsupported embedded preview",
+        "InputClosed": "the file was closed while decoding",
+        "CancelledByCallback": "decoding cancelled",
+        "BadCrop": "invalid crop in the file",
     }.get(kind)
-    return meaning or text or type(exc).__name__
+    return meaning or f"cannot decode ({type(exc).__name__}: {text or 'no reason given'})"
 
 
-def _open(path: Path):
-    import rawpy
+@contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send the process's stderr (file descriptor 2) to /dev/null for the block: LibRaw's C code writes
+    its warnings there, and the user gets our one-line error instead."""
+    with _STDERR_LOCK:
+        try:
+            saved = os.dup(2)
+        except OSError:  # no stderr at all (a detached GUI): nothing to hide
+            yield
+            return
+        try:
+            with open(os.devnull, "wb") as null:
+                os.dup2(null.fileno(), 2)
+            yield
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
 
-    if not path.exists():
-        raise RawReadError(path, "no such file")
-    if path.is_dir():
+
+def check_regular_file(path: Path) -> None:
+    """Raise :class:`RawReadError` unless ``path`` is a regular file (never open a pipe, device or folder:
+    reading a FIFO named ``x.DNG`` would block for ever)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise RawReadError(path, "no such file") from None
+    except OSError as exc:
+        raise RawReadError(path, f"cannot read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(st.st_mode):
         raise RawReadError(path, "is a folder, not a RAW file")
-    try:
-        return rawpy.imread(str(path))
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise RawReadError(path, _libraw_reason(exc)) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise RawReadError(path, "not a regular file (a pipe, socket or device)")
+    if st.st_size == 0:
+        raise RawReadError(path, "empty file")
 
 
-def _metadata_or_error(raw, path: Path) -> RawMetadata:
+def _imread(path: Path):
+    """A fresh LibRaw handle on ``path``. Names that are not valid UTF-8 (bytes from another locale) go
+    through an open Python file, which LibRaw reads as a buffer."""
     import rawpy
 
+    name = str(path)
     try:
-        return _read_metadata(raw, path)
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        raise RawReadError(path, _libraw_reason(exc)) from None
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        with open(path, "rb") as fh:
+            return rawpy.imread(fh)
+    return rawpy.imread(name)
+
+
+def _check_declared_size(raw, path: Path) -> None:
+    """Refuse a header whose frame no camera makes, or that the file's bytes cannot hold, before any
+    pixel is unpacked."""
+    sizes = raw.sizes
+    frame = int(sizes.raw_width) * int(sizes.raw_height)
+    if frame <= 0 or sizes.width <= 0 or sizes.height <= 0:
+        raise UnsupportedRawError(path, f"unsupported: declares an empty image ({sizes.width}x{sizes.height})")
+    if frame > MAX_SENSOR_PIXELS:
+        raise UnsupportedRawError(
+            path, f"declares {sizes.raw_width}x{sizes.raw_height} sensor pixels ({frame / 1e6:.0f} MP), beyond "
+                  f"the {MAX_SENSOR_PIXELS / 1e6:.0f} MP of any camera: damaged header")
+    n_bytes = os.path.getsize(path)
+    if n_bytes * 8 < _MIN_BITS_PER_PIXEL * sizes.width * sizes.height:
+        raise UnsupportedRawError(
+            path,
+            f"unsupported: {n_bytes} bytes cannot hold {sizes.width}x{sizes.height} sensor pixels "
+            "(image data stripped or truncated)",
+        )
+
+
+@contextmanager
+def open_raw(path: str | Path) -> Iterator:
+    """A fresh LibRaw handle (``rawpy.RawPy``) on ``path`` for the block, closed after it.
+
+    Every failure inside (any exception type rawpy or LibRaw raises, a declared frame beyond
+    :data:`MAX_SENSOR_PIXELS`, a file that is not a regular file) becomes one :class:`RawReadError`
+    naming the file; LibRaw's own warnings on stderr are kept from the user. The one way into LibRaw.
+    """
+    path = Path(path)
+    check_regular_file(path)
+    with _quiet_stderr():
+        try:
+            raw = _imread(path)
+        except Exception as exc:  # rawpy raises LibRawError subclasses, OSError, ValueError, ...
+            log.debug("%s: LibRaw cannot open it", path, exc_info=True)
+            raise RawReadError(path, _libraw_reason(exc)) from None
+        try:
+            _check_declared_size(raw, path)
+            yield raw
+        except RawReadError:
+            raise
+        except Exception as exc:  # every rawpy accessor may unpack and fail: one clean line, never a traceback
+            log.debug("%s: LibRaw failed", path, exc_info=True)
+            raise RawReadError(path, _libraw_reason(exc)) from None
+        finally:
+            raw.close()
 
 
 def quick_check(path: str | Path) -> str | None:
@@ -207,10 +305,10 @@ def quick_check(path: str | Path) -> str | None:
 
     path = Path(path)
     try:
-        raw = _open(path)
+        with open_raw(path):
+            pass
     except RawReadError as exc:
         return exc.reason
-    raw.close()
     size = os.path.getsize(path)
     try:
         with tifffile.TiffFile(path) as tif:
@@ -229,8 +327,8 @@ def quick_check(path: str | Path) -> str | None:
 def read_raw_metadata(path: str | Path) -> RawMetadata:
     """Metadata of a RAW (LibRaw unpacks the data to learn its layout). Raises :class:`RawReadError`."""
     path = Path(path)
-    with _open(path) as raw:
-        return _metadata_or_error(raw, path)
+    with open_raw(path) as raw:
+        return _read_metadata(raw, path)
 
 
 def read_raw(path: str | Path) -> RawImage:
@@ -239,16 +337,11 @@ def read_raw(path: str | Path) -> RawImage:
     Raises :class:`RawReadError` (or its subclass :class:`UnsupportedRawError`)
     with the path and a one-line reason; never returns garbage silently.
     """
-    import rawpy
-
     path = Path(path)
-    with _open(path) as raw:
-        meta = _metadata_or_error(raw, path)
-        try:
-            # The arrays die with the handle: copy them out inside the ``with``.
-            mosaic = np.array(raw.raw_image_visible, dtype=np.uint16, copy=True)
-        except (rawpy.LibRawError, OSError, ValueError) as exc:
-            raise RawReadError(path, _libraw_reason(exc)) from None
+    with open_raw(path) as raw:
+        meta = _read_metadata(raw, path)
+        # The arrays die with the handle: copy them out inside the ``with``.
+        mosaic = np.array(raw.raw_image_visible, dtype=np.uint16, copy=True)
     if mosaic.ndim != 2 or min(mosaic.shape) < 2:
         raise UnsupportedRawError(path, f"unsupported: visible area has shape {mosaic.shape}")
     if int(mosaic.max()) == int(mosaic.min()):

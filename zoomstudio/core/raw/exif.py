@@ -8,6 +8,7 @@ decodes pixels, so it is cheap enough for scanning a whole dataset.
 from __future__ import annotations
 
 import logging
+import math
 from dataclasses import asdict, dataclass, replace
 from fractions import Fraction
 from pathlib import Path
@@ -56,9 +57,23 @@ def _rational(value) -> float | None:
             else:
                 value = value[0]
         f = float(Fraction(value)) if isinstance(value, str) else float(value)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, IndexError, OverflowError):
         return None
-    return f if f > 0 else None
+    return f if f > 0 and math.isfinite(f) else None
+
+
+def _orientation(value) -> int | None:
+    """EXIF Orientation 1..8 from whatever a damaged file holds there (a count of 2, a rational, text,
+    bytes); ``None`` when it is not one of the eight."""
+    if isinstance(value, (tuple, list)):
+        value = value[0] if value else None
+    if isinstance(value, bytes):
+        value = value.decode("latin-1", "replace")
+    try:
+        number = float(Fraction(value.strip().strip("\x00"))) if isinstance(value, str) else float(value)
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):
+        return None
+    return int(number) if number.is_integer() and 1 <= number <= 8 else None
 
 
 def _text(value) -> str | None:
@@ -79,16 +94,15 @@ def _from_tag_dicts(ifd0: dict, exif: dict) -> ExifInfo:
         return None
 
     iso = pick(TAG_ISO, "ISOSpeedRatings")
-    if isinstance(iso, (tuple, list)):
+    if isinstance(iso, (tuple, list)):  # a SHORT list (some cameras give two values): the first
         iso = iso[0] if iso else None
-    orientation = pick(TAG_ORIENTATION, "Orientation")
     return ExifInfo(
         make=_text(pick(TAG_MAKE, "Make")),
         model=_text(pick(TAG_MODEL, "Model")),
         iso=_rational(iso) if iso is not None else None,
         exposure_time=_rational(pick(TAG_EXPOSURE_TIME, "ExposureTime")),
         focal_length=_rational(pick(TAG_FOCAL_LENGTH, "FocalLength")),
-        orientation=int(orientation) if orientation is not None and int(orientation) in range(1, 9) else None,
+        orientation=_orientation(pick(TAG_ORIENTATION, "Orientation")),
         datetime=_text(pick(TAG_DATETIME_ORIGINAL, "DateTimeOriginal")) or _text(pick(TAG_DATETIME, "DateTime")),
     )
 

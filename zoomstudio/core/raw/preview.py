@@ -59,11 +59,14 @@ def _decode_jpeg(data: bytes) -> np.ndarray | None:
 def _embedded_preview(path: Path) -> np.ndarray | None:
     import rawpy
 
+    from .decode import open_raw
+    from .errors import RawReadError
+
     try:
-        with rawpy.imread(str(path)) as raw:
+        with open_raw(path) as raw:
             thumb = raw.extract_thumb()
-    except (rawpy.LibRawError, OSError, ValueError) as exc:
-        log.debug("%s: no embedded preview (%s)", path, exc)
+    except RawReadError as exc:
+        log.debug("%s: no embedded preview (%s)", path, exc.reason)
         return None
     if thumb.format == rawpy.ThumbFormat.JPEG:
         return _decode_jpeg(bytes(thumb.data))
@@ -120,14 +123,10 @@ def libraw_rendering(path: str | Path) -> np.ndarray:
     """
     import rawpy
 
-    from .decode import _libraw_reason, _open
-    from .errors import RawReadError
+    from .decode import open_raw
 
     path = Path(path)
-    with _open(path) as raw:
-        try:
-            rgb = raw.postprocess(use_camera_wb=True, no_auto_bright=True, gamma=(2.4, 12.92), adjust_maximum_thr=0,
-                                  output_bps=16, user_flip=0, output_color=rawpy.ColorSpace.sRGB)
-        except (rawpy.LibRawError, OSError, ValueError) as exc:
-            raise RawReadError(path, _libraw_reason(exc)) from None
+    with open_raw(path) as raw:
+        rgb = raw.postprocess(use_camera_wb=True, no_auto_bright=True, gamma=(2.4, 12.92), adjust_maximum_thr=0,
+                              output_bps=16, user_flip=0, output_color=rawpy.ColorSpace.sRGB)
     return rgb.astype(np.float32) / 65535.0

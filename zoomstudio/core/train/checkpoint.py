@@ -51,6 +51,53 @@ def save_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.o
     return save_safetensors(path, tensors, meta)
 
 
+def checkpoint_problem(path: str | Path) -> str | None:
+    """Why ``path`` cannot be resumed from (damaged, truncated, not a training checkpoint); ``None``: fine.
+
+    Reads the safetensors header only and checks that the file holds every byte it declares.
+    """
+    import os
+    import struct
+
+    path = Path(path)
+    try:
+        size = os.path.getsize(path)
+        with open(path, "rb") as fh:
+            head = fh.read(8)
+            if len(head) < 8:
+                return "empty or truncated file"
+            n = struct.unpack("<Q", head)[0]
+            if n > min(size - 8, 100_000_000):
+                return "damaged header"
+            header = json.loads(fh.read(n))
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        return f"unreadable ({' '.join(str(exc).split())})"
+    if not isinstance(header, dict) or "train" not in (header.get("__metadata__") or {}):
+        return "not a ZoomStudio training checkpoint"
+    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)
+            and "data_offsets" in v]
+    if 8 + n + max(ends, default=0) > size:
+        return f"truncated ({size} bytes, the header declares {8 + n + max(ends, default=0)})"
+    return None
+
+
+def resumable_checkpoint(run_dir: str | Path) -> tuple[Path | None, list[tuple[Path, str]]]:
+    """The checkpoint a resume of ``run_dir`` starts from: ``last``, else the newest good periodic
+    ``step_*`` (a kill can only damage the file being written). Returns (path or None, skipped files
+    with the reason each was passed over)."""
+    ckpt_dir = Path(run_dir) / "checkpoints"
+    candidates = [ckpt_dir / "last.safetensors"] + sorted(ckpt_dir.glob("step_*.safetensors"), reverse=True)
+    skipped = []
+    for c in candidates:
+        if not c.exists():
+            continue
+        problem = checkpoint_problem(c)
+        if problem is None:
+            return c, skipped
+        skipped.append((c, problem))
+    return None, skipped
+
+
 def load_checkpoint(path: str | Path, model: torch.nn.Module, optimizer: torch.optim.Optimizer | None = None,
                     scheduler=None, device: str | torch.device = "cpu") -> TrainState:
     """Restore a checkpoint into ``model`` (and optimizer, scheduler, RNG). Returns the train state."""

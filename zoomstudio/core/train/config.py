@@ -75,10 +75,108 @@ class TrainConfig:
     init: str = ""  # weights file (.safetensors, a model or a checkpoint) to start from (fine-tuning); "" = random
 
     def __post_init__(self) -> None:
+        for section in (self.data, self.loss, self.optim):
+            check_types(section)
+        check_types(self)
         if self.net.zoom != self.data.zoom:
             raise ValueError(f"net.zoom ({self.net.zoom}) and data.zoom ({self.data.zoom}) differ")
-        if self.steps < 1 or self.batch_size < 1:
-            raise ValueError("steps and batch_size must be >= 1")
+        check_ranges(self)
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    """Does ``value`` fit the annotation text ``kind`` (``int``, ``float | None``, ``tuple[str, ...]``)?"""
+    options = [k.strip() for k in kind.split("|")]
+    for k in options:
+        if k == "None" and value is None:
+            return True
+        if k == "bool" and isinstance(value, bool):
+            return True
+        if isinstance(value, bool):
+            continue  # a bool is an int to Python, never to a config
+        if k == "int" and isinstance(value, int):
+            return True
+        if k == "float" and isinstance(value, (int, float)):
+            return True
+        if k == "str" and isinstance(value, str):
+            return True
+        if k.startswith("tuple[") and isinstance(value, tuple):
+            inner = k[6:-1].split(",")[0].strip()
+            return all(_type_ok(inner, v) for v in value)
+    return False
+
+
+def check_types(section) -> None:
+    """Raise ``ValueError`` naming the first field of a config dataclass whose value has the wrong type."""
+    prefix = {DataConfig: "data.", OptimConfig: "optim.", LossConfig: "loss."}.get(type(section), "")
+    for f in fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            continue
+        if not _type_ok(str(f.type), value):
+            words = {"int": "an integer", "float": "a number", "bool": "true or false", "str": "text",
+                     "None": "null"}
+            kinds = " or ".join(words.get(k.strip(), k.strip()) for k in str(f.type).split("|"))
+            raise ValueError(f"{prefix}{f.name} must be {kinds}, got {value!r}")
+
+
+def check_ranges(cfg: "TrainConfig") -> None:
+    """Every setting within its range, so a run never fails at step 0 or 1 on a bad value."""
+    import math
+
+    d, o, loss = cfg.data, cfg.optim, cfg.loss
+    rules = [
+        ("data.zoom", d.zoom in (2, 4, 8), "must be 2, 4 or 8"),
+        ("data.patch", d.patch >= 4 * d.zoom and d.patch % (2 * d.zoom) == 0,
+         f"must be a positive multiple of 2*zoom = {2 * d.zoom} (at least {4 * d.zoom})"),
+        ("data.packed_band", d.packed_band >= 0, "must be >= 0"),
+        ("data.target_band", d.target_band >= 0, "must be >= 0"),
+        ("data.samples_per_pair", d.samples_per_pair >= 1, "must be >= 1"),
+        ("data.cache_pairs", d.cache_pairs >= 1, "must be >= 1"),
+        ("data.val_pairs", d.val_pairs >= 0, "must be >= 0"),
+        ("data.root", bool(d.root.strip()), "must name a folder"),
+        ("optim.lr", math.isfinite(o.lr) and o.lr > 0, "must be a positive number"),
+        ("optim.lr_gamma", math.isfinite(o.lr_gamma) and 0 < o.lr_gamma <= 1, "must be in (0, 1]"),
+        ("optim.lr_step", o.lr_step >= 1, "must be >= 1"),
+        ("optim.beta1", 0 <= o.beta1 < 1, "must be in [0, 1)"),
+        ("optim.beta2", 0 <= o.beta2 < 1, "must be in [0, 1)"),
+        ("optim.weight_decay", math.isfinite(o.weight_decay) and o.weight_decay >= 0, "must be >= 0"),
+        ("optim.grad_clip", o.grad_clip is None or (math.isfinite(o.grad_clip) and o.grad_clip > 0),
+         "must be null or > 0"),
+        ("loss.patch", loss.patch >= 1, "must be >= 1"),
+        ("loss.stride", loss.stride is None or loss.stride >= 1, "must be null or >= 1"),
+        ("loss.max_samples", loss.max_samples is None or loss.max_samples >= 1, "must be null or >= 1"),
+        ("loss.max_shift", loss.max_shift >= 0, "must be >= 0"),
+        ("loss.band_width", math.isfinite(loss.band_width) and loss.band_width > 0, "must be > 0"),
+        ("loss.w_spatial", 0 <= loss.w_spatial <= 1, "must be in [0, 1]"),
+        ("loss.spatial", loss.spatial in ("additive", "blend"), "must be additive or blend"),
+        ("loss.vgg_layer_weights", len(loss.vgg_layer_weights) == len(loss.vgg_layers),
+         "must have one weight per vgg_layers entry"),
+        ("loss weights", min(loss.rgb_weight, loss.vgg_weight, loss.l1_weight) >= 0
+         and loss.rgb_weight + loss.vgg_weight + loss.l1_weight > 0,
+         "rgb_weight, vgg_weight and l1_weight must be >= 0, and not all 0"),
+        ("steps", cfg.steps >= 1, "must be >= 1"),
+        ("batch_size", cfg.batch_size >= 1, "must be >= 1"),
+        ("log_every", cfg.log_every >= 1, "must be >= 1"),
+        ("val_every", cfg.val_every >= 0, "must be >= 0 (0: never)"),
+        ("checkpoint_every", cfg.checkpoint_every >= 0, "must be >= 0 (0: only last and best)"),
+        ("preview_size", cfg.preview_size >= 16, "must be >= 16"),
+        ("name", bool(cfg.name.strip()) and "/" not in cfg.name and "\\" not in cfg.name,
+         "must be a non-empty name without slashes"),
+        ("device", cfg.device in ("auto", "cpu", "cuda") or (cfg.device.startswith("cuda:")
+                                                           and cfg.device[5:].isdigit()),
+         "must be auto, cpu, cuda or cuda:N"),
+    ]
+    for name, ok, rule in rules:
+        if not ok:
+            value = {"loss weights": None}.get(name, _lookup(cfg, name))
+            raise ValueError(f"{name} {rule}" + (f", got {value!r}" if name != "loss weights" else ""))
+
+
+def _lookup(cfg, dotted: str):
+    node = cfg
+    for part in dotted.split("."):
+        node = getattr(node, part)
+    return node
 
 
 _SECTIONS = {"data": DataConfig, "net": NetConfig, "loss": LossConfig, "optim": OptimConfig}
@@ -104,7 +202,8 @@ def _coerce(cls, key: str, value: Any) -> Any:
             if kind.startswith("int"):
                 return int(value)
         except ValueError:
-            raise ValueError(f"{key} must be a number, got {value!r}") from None
+            prefix = {DataConfig: "data.", OptimConfig: "optim.", LossConfig: "loss."}.get(cls, "")
+            raise ValueError(f"{prefix}{key} must be a number, got {value!r}") from None
     return value
 
 
@@ -172,7 +271,7 @@ def load_config(path: str | Path | None = None, overrides: list[str] | None = No
 
 
 def save_config(cfg: TrainConfig, path: str | Path) -> Path:
-    from ..geometry.files import atomic_write_text
+    from ..fileio import atomic_write_text
 
     return atomic_write_text(path, yaml.safe_dump(config_to_dict(cfg), sort_keys=False))
 

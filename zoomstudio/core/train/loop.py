@@ -27,10 +27,11 @@ import numpy as np
 import torch
 
 from ..events import CancelToken, Problem
-from .checkpoint import TrainState, load_checkpoint, save_checkpoint
+from ..fileio import remove_stale_partials
+from .checkpoint import TrainState, checkpoint_problem, load_checkpoint, resumable_checkpoint, save_checkpoint
 from .config import TrainConfig, config_to_dict, load_config, save_config
 from .events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
-from .runs import list_runs, read_metrics  # noqa: F401  (re-exported)
+from .runs import list_runs, read_metrics, truncate_metrics  # noqa: F401  (re-exported)
 
 from ..device import pick_device  # noqa: F401 - re-exported
 
@@ -133,12 +134,25 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
     ckpt_path = None
     if resume is not None:
         resume = Path(resume)
-        ckpt_path = resume if resume.is_file() else resume / "checkpoints" / "last.safetensors"
         run = resume.parent.parent if resume.is_file() else resume
-        if not ckpt_path.exists():
-            yield RunFinished(str(run), 0, "failed", f"{ckpt_path}: no checkpoint to resume from")
+        if resume.is_file():
+            ckpt_path, problem = resume, checkpoint_problem(resume)
+            if problem:
+                yield RunFinished(str(run), 0, "failed", f"{resume}: cannot resume from it ({problem})")
+                return
+        else:
+            ckpt_path, skipped = resumable_checkpoint(run)
+            if ckpt_path is None:
+                why = "; ".join(f"{p.name}: {r}" for p, r in skipped) or "none written yet"
+                yield RunFinished(str(run), 0, "failed", f"{run}: no checkpoint to resume from ({why})")
+                return
+            for p, reason in skipped:
+                yield Problem(str(p), f"{reason}; resuming from {ckpt_path.name} instead")
+        try:
+            saved = load_config(run / "config.yaml")
+        except ValueError as exc:
+            yield RunFinished(str(run), 0, "failed", str(exc))
             return
-        saved = load_config(run / "config.yaml")
         cfg = saved if config is None else config
         if cfg.net != saved.net:
             yield RunFinished(str(run), 0, "failed", f"{run}: the network config differs from the run's; "
@@ -146,6 +160,10 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
             return
     else:
         run = Path(run_dir) if run_dir else _new_run_dir(cfg)
+        if run.exists() and (not run.is_dir() or any(run.iterdir())):
+            yield RunFinished(str(run), 0, "failed", f"{run}: already exists; a new run never reuses a folder "
+                                                     "(resume it, or choose another run folder)")
+            return
 
     if world > 1 and not torch.distributed.is_initialized():
         backend = "nccl" if (cfg.device != "cpu" and torch.cuda.is_available()) else "gloo"
@@ -189,13 +207,27 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=o.lr_step, gamma=o.lr_gamma)
     state = TrainState()
     if ckpt_path is not None:
-        state = load_checkpoint(ckpt_path, net, optimizer, scheduler, device)
+        try:
+            state = load_checkpoint(ckpt_path, net, optimizer, scheduler, device)
+        except Exception as exc:  # a checkpoint of another network or optimizer: one line, no traceback
+            yield RunFinished(str(run), 0, "failed", f"{ckpt_path}: cannot resume from it "
+                                                     f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
+            return
     ckpt_dir = run / "checkpoints"
-    if is_main:
-        ckpt_dir.mkdir(parents=True, exist_ok=True)
-        if resume is None:
-            save_config(cfg, run / "config.yaml")
     metrics_file = run / "metrics.jsonl"
+    if is_main:
+        try:
+            ckpt_dir.mkdir(parents=True, exist_ok=True)
+            for stale in remove_stale_partials(ckpt_dir):  # left by a run killed while writing
+                log.info("removed %s, a partial file of a killed run", stale)
+            if resume is None:
+                save_config(cfg, run / "config.yaml")
+            else:  # the steps after the checkpoint are replayed: drop their records
+                truncate_metrics(run, state.step)
+        except OSError as exc:
+            yield RunFinished(str(run), state.step, "failed",
+                              f"{exc.filename or run}: cannot write the run ({exc.strerror or exc})")
+            return
     net_cfg = cfg.net.to_dict()
     amp = cfg.amp and device.type == "cuda"
     yield RunStarted(str(run), str(device), state.step, cfg.steps, sum(p.numel() for p in net.parameters()))
