@@ -149,6 +149,12 @@ def test_training_form_round_trips_and_validates_with_lpips(qtbot, window, tiny_
 
     panel = window.training
     cfg = dataclasses.replace(tiny_config, steps=2, val_every=2, val_lpips=True, checkpoint_every=0)
+    png = dataclasses.replace(cfg, data=dataclasses.replace(cfg.data, input="png"),
+                              net=dataclasses.replace(cfg.net, in_channels=3))
+    panel.set_config(png)
+    assert panel.input_kind.currentText() == "png" and panel.config() == png  # the paper's png control
+    panel.input_kind.setCurrentText("syn-raw")
+    assert panel.config().data.input == "syn-raw" and panel.config().net.in_channels == 4
     panel.set_config(cfg)
     assert panel.config() == cfg  # every field the form shows goes back unchanged
     window.settings.runs_dir = str(tmp_path / "runs")

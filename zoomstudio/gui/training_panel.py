@@ -76,10 +76,16 @@ class TrainingPanel(QWidget):
         self.val_every = _ispin(0, 0, 1_000_000)
         self.val_every.setSpecialValueText("never")
         self.val_lpips = QCheckBox("LPIPS too (slower)")
+        self.input_kind = QComboBox()
+        self.input_kind.addItems(["raw", "png", "syn-raw"])
+        self.input_kind.setToolTip("What the network is fed: raw (the packed sensor data, the paper's method), "
+                                   "png (the camera JPEG: the paper's 'Ours-png' control) or syn-raw (a mosaic "
+                                   "synthesised from that JPEG: 'Ours-syn-raw')")
         form = QFormLayout()
         form.addRow("Preset", self.preset)
         form.addRow("Data root", self.data_root)
         form.addRow("Zoom", self.zoom)
+        form.addRow("Input", self.input_kind)
         form.addRow("CoBi RGB weight", self.rgb_weight)
         form.addRow("CoBi VGG weight (λ)", self.vgg_weight)
         form.addRow("L1 weight", self.l1_weight)
@@ -166,8 +172,9 @@ class TrainingPanel(QWidget):
             val_lpips=self.val_lpips.isChecked(),
             batch_size=self.batch.value(),
             data=dataclasses.replace(b.data, root=self.data_root.text(), zoom=zoom, patch=self.patch.value(),
-                                     split_seed=self.split_seed.value()),
-            net=dataclasses.replace(b.net, zoom=zoom, width=self.width_net.value(), blocks=self.blocks.value()),
+                                     split_seed=self.split_seed.value(), input=self.input_kind.currentText()),
+            net=dataclasses.replace(b.net, zoom=zoom, width=self.width_net.value(), blocks=self.blocks.value(),
+                                    in_channels=3 if self.input_kind.currentText() == "png" else 4),
             loss=dataclasses.replace(b.loss, rgb_weight=self.rgb_weight.value(), vgg_weight=self.vgg_weight.value(),
                                      l1_weight=self.l1_weight.value(), patch=self.patch_n.value(),
                                      w_spatial=self.w_spatial.value()),
@@ -178,6 +185,7 @@ class TrainingPanel(QWidget):
         self.base_config = cfg
         self.data_root.setText(cfg.data.root)
         self.zoom.setCurrentText(str(cfg.data.zoom))
+        self.input_kind.setCurrentText(cfg.data.input)
         self.rgb_weight.setValue(cfg.loss.rgb_weight)
         self.vgg_weight.setValue(cfg.loss.vgg_weight)
         self.l1_weight.setValue(cfg.loss.l1_weight)

@@ -10,7 +10,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ..raw.errors import RawReadError
-from .pairs import PairSpec, TrainingPair, build_pair
+from .pairs import INPUT_KINDS, PairSpec, TrainingPair, build_pair, with_input
 from .patches import PatchSpec, sample_patch
 
 log = logging.getLogger(__name__)
@@ -21,13 +21,14 @@ class SrRawPatchDataset(Dataset):
 
     Item ``i`` uses pair ``i % len(pairs)``. Random sampling is deterministic
     for ``(seed, epoch, i)``; call :meth:`set_epoch` each epoch. Items are dicts:
-    ``input`` float32 (4, c+2pb, c+2pb), ``target`` float32 (3, P+2tb, P+2tb),
-    ``input_wb`` float32 (3,), ``name`` str.
+    ``input`` float32 (4, c+2pb, c+2pb) (``input_kind`` png: the camera JPEG, (3, 2(c+2pb), 2(c+2pb))),
+    ``target`` float32 (3, P+2tb, P+2tb), ``input_wb`` float32 (3,), ``name`` str. ``input_kind`` is one
+    of :data:`~zoomstudio.core.data.pairs.INPUT_KINDS`; ``syn_max_sigma`` bounds the syn-raw noise.
     """
 
     def __init__(self, pairs: list[PairSpec], patch: PatchSpec = PatchSpec(), *, central: bool = False,
                  flips: bool = True, samples_per_pair: int = 1, cache_pairs: int = 8, seed: int = 0,
-                 use_wb: bool = True) -> None:
+                 use_wb: bool = True, input_kind: str = "raw", syn_max_sigma: float | None = None) -> None:
         if not pairs:
             raise ValueError("SrRawPatchDataset needs at least one pair")
         zooms = {p.zoom for p in pairs}
@@ -42,6 +43,10 @@ class SrRawPatchDataset(Dataset):
         self.cache_pairs = max(1, cache_pairs)
         self.seed = seed
         self.use_wb = use_wb
+        if input_kind not in INPUT_KINDS:
+            raise ValueError(f"input must be one of {', '.join(INPUT_KINDS)}, got {input_kind!r}")
+        self.input_kind = input_kind
+        self.syn_max_sigma = syn_max_sigma
         self.epoch = 0
         self._cache: OrderedDict[int, TrainingPair] = OrderedDict()
         self.bad: dict[int, str] = {}  # pair index -> why it is skipped
@@ -56,7 +61,10 @@ class SrRawPatchDataset(Dataset):
         if k in self._cache:
             self._cache.move_to_end(k)
             return self._cache[k]
-        built = build_pair(self.pairs[k], use_wb=self.use_wb)
+        spec = self.pairs[k]
+        # a png input carries its white balance, so its targets keep theirs
+        built = build_pair(spec, use_wb=self.use_wb and self.input_kind != "png")
+        built = with_input(built, spec, self.input_kind, seed=self.seed, max_sigma=self.syn_max_sigma)
         self._cache[k] = built
         while len(self._cache) > self.cache_pairs:
             self._cache.popitem(last=False)

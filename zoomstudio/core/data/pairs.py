@@ -138,6 +138,15 @@ class TrainingPair:
     sensor_box: tuple[int, int, int, int] = (0, 0, 0, 0)  # x, y, w, h of ``packed`` in input sensor pixels
     sensor_hw: tuple[int, int] = (0, 0)  # the input RAW's visible size
     cfa: str = "RGGB"  # the input mosaic's CFA phase at ``sensor_box``'s origin (flips need it)
+    #: png input only: the input's 8-bit camera JPEG on the sensor grid over ``sensor_box``, float32
+    #: (3, 2h, 2w) sRGB in [0, 1] in steps of 1/255 (``packed`` stays for the geometry)
+    rgb: np.ndarray | None = None
+    syn_sigma: float | None = None  # syn-raw input only: the noise standard deviation drawn for this pair
+
+
+#: what the network is fed (``data.input``): the packed RAW, the camera JPEG ("Ours-png"), or a mosaic
+#: synthesised from that JPEG ("Ours-syn-raw"), the paper's Table 2 controls
+INPUT_KINDS = ("raw", "png", "syn-raw")
 
 
 def even_fov_crop(size_hw, f_shot: float, f_ref: float) -> tuple[int, int, int, int]:
@@ -191,6 +200,63 @@ def load_rgb(path: str | Path) -> np.ndarray:
     if bgr is None:
         raise OSError(f"{path}: cannot decode image")
     return bgr[..., ::-1].astype(np.float32) / 255.0
+
+
+def input_jpeg_on_grid(jpg_path: Path, pair: TrainingPair, out_hw, scale_px: float, interpolation: int) -> np.ndarray:
+    """The input shot's camera JPEG sampled on a grid covering ``pair.sensor_box`` with ``scale_px``
+    samples per sensor pixel: float32 (out_h, out_w, 3) sRGB in [0, 1]."""
+    import cv2
+
+    from ..geometry.fov import centred_scale
+
+    jpg = load_rgb(jpg_path)
+    jh, jw = jpg.shape[:2]
+    sh, sw = pair.sensor_hw
+    x0, y0, _, _ = pair.sensor_box
+    s = 1.0 / scale_px
+    out_to_sensor = np.array([[s, 0, 0.5 * s - 0.5 + x0], [0, s, 0.5 * s - 0.5 + y0], [0, 0, 1.0]])
+    sensor_to_jpg = centred_scale(jw / sw, jh / sh, (jh, jw), (sh, sw))
+    m = sensor_to_jpg @ out_to_sensor
+    return cv2.warpAffine(jpg, m[:2], (out_hw[1], out_hw[0]), flags=interpolation | cv2.WARP_INVERSE_MAP,
+                          borderMode=cv2.BORDER_REPLICATE).clip(0, 1)
+
+
+def input_jpeg_8bit(spec: PairSpec, pair: TrainingPair) -> np.ndarray:
+    """The input's camera JPEG over the pair's input region on the sensor grid, as the camera stored it
+    (8-bit steps): float32 (2h, 2w, 3) for a packed input of (4, h, w). Raises ``ValueError`` without a JPEG."""
+    import cv2
+
+    if spec.input.jpg_path is None:
+        raise ValueError(f"{spec.name}: the input shot {spec.input.key} has no camera JPEG")
+    h, w = pair.packed.shape[1:]
+    crop = input_jpeg_on_grid(spec.input.jpg_path, pair, (2 * h, 2 * w), 1.0, cv2.INTER_AREA)
+    return (np.rint(crop * 255) / 255).astype(np.float32)
+
+
+def with_input(pair: TrainingPair, spec: PairSpec, kind: str, *, seed: int = 0,
+               max_sigma: float | None = None) -> TrainingPair:
+    """``pair`` with the input ``kind`` of :data:`INPUT_KINDS` (``raw``: unchanged).
+
+    ``png`` adds :attr:`TrainingPair.rgb`; ``syn-raw`` replaces ``packed`` by an RGGB mosaic unprocessed
+    from the same JPEG crop (:mod:`.synthetic_raw`) with noise sigma ~ U(0, ``max_sigma``), the same for
+    a (seed, pair) every time. Build a ``png`` pair with ``use_wb=False``: its input JPEG carries the
+    white balance, so its targets must too.
+    """
+    from dataclasses import replace
+
+    from .synthetic_raw import PAPER_MAX_SIGMA, draw_sigma, pair_rng, unprocess_to_packed
+
+    if kind not in INPUT_KINDS:
+        raise ValueError(f"input must be one of {', '.join(INPUT_KINDS)}, got {kind!r}")
+    if kind == "raw":
+        return pair
+    rgb = input_jpeg_8bit(spec, pair)
+    if kind == "png":
+        return replace(pair, rgb=np.ascontiguousarray(rgb.transpose(2, 0, 1)))
+    rng = pair_rng(seed, pair.name)
+    sigma = draw_sigma(rng, PAPER_MAX_SIGMA if max_sigma is None else max_sigma)
+    packed = unprocess_to_packed(rgb, pair.input_wb, sigma, rng)
+    return replace(pair, packed=packed, cfa="RGGB", syn_sigma=sigma)
 
 
 def build_pair(spec: PairSpec, *, tform: TformFile | None = None, wb: dict[str, np.ndarray] | None = None,
@@ -276,6 +342,23 @@ def build_pair(spec: PairSpec, *, tform: TformFile | None = None, wb: dict[str, 
         sensor_hw=raw_hw,
         cfa=raw.meta.cfa,
     )
+
+
+def flip_rgb_pair(rgb: np.ndarray, target: np.ndarray, zoom: int, *,
+                  horizontal: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Mirror an (input JPEG on the sensor grid, target) pair the way :func:`flip_pair` mirrors a mosaic:
+    one sensor pixel dropped at each end, so it stays aligned with the flipped packed RAW of the same
+    region. (3, H, W) -> (3, H, W - 2) and (3, H*zoom, W*zoom) -> (3, H*zoom, (W - 2)*zoom)."""
+    axis = 2 if horizontal else 1
+    n = rgb.shape[axis]
+    if rgb.ndim != 3 or rgb.shape[0] != 3 or n < 4:
+        raise ValueError(f"cannot flip an RGB array of shape {rgb.shape}")
+    f = np.flip(rgb, axis=axis)
+    f = f[:, :, 1:n - 1] if horizontal else f[:, 1:n - 1, :]
+    t = np.flip(target, axis=axis)
+    cut = slice(zoom, zoom + (n - 2) * zoom)
+    t = t[:, :, cut] if horizontal else t[:, cut, :]
+    return np.ascontiguousarray(f), np.ascontiguousarray(t)
 
 
 def flip_pair(packed: np.ndarray, target: np.ndarray, zoom: int, *, horizontal: bool,

@@ -33,6 +33,7 @@ from typing import Iterator
 import numpy as np
 import torch
 
+from ..data.pairs import input_jpeg_8bit, input_jpeg_on_grid
 from ..device import pick_device
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
 from .methods import REPORTED, Method, parse_methods, reported  # noqa: F401 - re-exported
@@ -40,25 +41,6 @@ from .colour_difference import mean_delta_e
 from .protocol import EvalProtocol, prepare_with_unmatched, to_luma
 
 log = logging.getLogger(__name__)
-
-def _jpeg_on_grid(jpg_path: Path, pair, out_hw, scale_px: float, interpolation: int) -> np.ndarray:
-    """The input JPEG sampled on a grid covering ``pair.sensor_box`` with ``scale_px`` samples per sensor px."""
-    import cv2
-
-    from ..data.pairs import load_rgb
-    from ..geometry.fov import centred_scale
-
-    jpg = load_rgb(jpg_path)
-    jh, jw = jpg.shape[:2]
-    sh, sw = pair.sensor_hw
-    x0, y0, _, _ = pair.sensor_box
-    s = 1.0 / scale_px
-    out_to_sensor = np.array([[s, 0, 0.5 * s - 0.5 + x0], [0, s, 0.5 * s - 0.5 + y0], [0, 0, 1.0]])
-    sensor_to_jpg = centred_scale(jw / sw, jh / sh, (jh, jw), (sh, sw))
-    m = sensor_to_jpg @ out_to_sensor
-    return cv2.warpAffine(jpg, m[:2], (out_hw[1], out_hw[0]), flags=interpolation | cv2.WARP_INVERSE_MAP,
-                          borderMode=cv2.BORDER_REPLICATE).clip(0, 1)
-
 
 class _Runner:
     """Loads each method's model once and produces its output for a pair."""
@@ -103,7 +85,7 @@ class _Runner:
 
         out_hw = pair.target.shape[1:]
         if m.kind == "bicubic":
-            return _jpeg_on_grid(spec.input.jpg_path, pair, out_hw, self.scale, cv2.INTER_CUBIC)
+            return input_jpeg_on_grid(spec.input.jpg_path, pair, out_hw, self.scale, cv2.INTER_CUBIC)
         if m.kind == "raw":
             net = self.models[m.name]
             res = [e for e in zoom_tensor(net, torch.from_numpy(pair.packed)[None], plan_tiles(net, self.memory_mb),
@@ -118,9 +100,7 @@ class _Runner:
                 self._raw = read_raw(spec.input.raw_path)
             return colour_output(rgb, pair.packed, self._raw, self.colour).image
         # RGB-input methods take the camera JPEG crop at sensor resolution
-        h, w = pair.packed.shape[1] * 2, pair.packed.shape[2] * 2
-        crop = _jpeg_on_grid(spec.input.jpg_path, pair, (h, w), 1.0, cv2.INTER_AREA)
-        crop = np.rint(crop * 255) / 255  # 8-bit, as the camera stored it
+        crop = input_jpeg_8bit(spec, pair)  # 8-bit, as the camera stored it; the png networks' training input
         x = torch.from_numpy(crop.transpose(2, 0, 1).copy()).float()[None].to(self.device)
         with torch.no_grad():
             if m.kind == "png":

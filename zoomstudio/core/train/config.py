@@ -33,6 +33,9 @@ class DataConfig:
     use_wb: bool = True
     flips: bool = True
     val_pairs: int = 8  # at most this many validation pairs (central patches)
+    input: str = "raw"  # raw (packed RAW), png (the input's camera JPEG; net.in_channels 3) or syn-raw (a
+    #                     mosaic unprocessed from that JPEG): the paper's Table 2 controls
+    syn_max_sigma: float = 0.0784  # syn-raw: noise sigma ~ U(0, syn_max_sigma) (the authors' bound)
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,10 @@ def check_ranges(cfg: "TrainConfig") -> None:
         ("data.samples_per_pair", d.samples_per_pair >= 1, "must be >= 1"),
         ("data.cache_pairs", d.cache_pairs >= 1, "must be >= 1"),
         ("data.val_pairs", d.val_pairs >= 0, "must be >= 0"),
+        ("data.input", d.input in ("raw", "png", "syn-raw"), "must be raw, png or syn-raw"),
+        ("net.in_channels", cfg.net.in_channels == (3 if d.input == "png" else 4),
+         f"must be {3 if d.input == 'png' else 4} for data.input {d.input}"),
+        ("data.syn_max_sigma", math.isfinite(d.syn_max_sigma) and 0 <= d.syn_max_sigma <= 1, "must be in [0, 1]"),
         ("data.root", bool(d.root.strip()), "must name a folder"),
         ("optim.lr", math.isfinite(o.lr) and o.lr > 0, "must be a positive number"),
         ("optim.lr_gamma", math.isfinite(o.lr_gamma) and 0 < o.lr_gamma <= 1, "must be in (0, 1]"),

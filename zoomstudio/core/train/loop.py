@@ -81,6 +81,14 @@ def packed_preview(packed: torch.Tensor, out_hw) -> torch.Tensor:
     return torch.nn.functional.interpolate(rgb, size=tuple(out_hw), mode="bicubic", align_corners=False).clamp(0, 1)
 
 
+def input_preview(batch: torch.Tensor, out_hw) -> torch.Tensor:
+    """An RGB look at a batch of network inputs (packed RAW, or a png control's JPEG) on the output grid."""
+    if batch.shape[1] == 3:
+        return torch.nn.functional.interpolate(batch.detach().float().cpu(), size=tuple(out_hw), mode="bicubic",
+                                               align_corners=False).clamp(0, 1)
+    return packed_preview(batch, out_hw)
+
+
 class _Data:
     """Train / validation datasets built from an SR-RAW root."""
 
@@ -98,10 +106,11 @@ class _Data:
         val_pairs = dataset_pairs(index, cfg.data.zoom, "val", cfg.data.split_seed)[: cfg.data.val_pairs]
         if not train_pairs:
             raise ValueError(f"{cfg.data.root}: no training pairs for zoom {cfg.data.zoom}")
+        kind = {"input_kind": cfg.data.input, "syn_max_sigma": cfg.data.syn_max_sigma}
         self.train = SrRawPatchDataset(train_pairs, spec, flips=cfg.data.flips, samples_per_pair=cfg.data.samples_per_pair,
-                                       cache_pairs=cfg.data.cache_pairs, seed=cfg.seed, use_wb=cfg.data.use_wb)
+                                       cache_pairs=cfg.data.cache_pairs, seed=cfg.seed, use_wb=cfg.data.use_wb, **kind)
         self.val = (SrRawPatchDataset(val_pairs, spec, central=True, cache_pairs=len(val_pairs), seed=cfg.seed,
-                                      use_wb=cfg.data.use_wb) if val_pairs else None)
+                                      use_wb=cfg.data.use_wb, **kind) if val_pairs else None)
 
 
 def _epoch_order(n: int, seed: int, epoch: int) -> list[int]:
@@ -291,7 +300,7 @@ def _run_loop(cfg, run, data, net, model, loss_fn, optimizer, scheduler, state, 
                 m["lpips_unavailable"] = str(exc)
         net.train()
         preview = {
-            "input": _to_uint8_hwc(packed_preview(ins[0], out.shape[2:])[0], cfg.preview_size),
+            "input": _to_uint8_hwc(input_preview(ins[0], out.shape[2:])[0], cfg.preview_size),
             "output": _to_uint8_hwc(out[0], cfg.preview_size),
             "target": _to_uint8_hwc(tgt[0], cfg.preview_size),
         }
