@@ -185,7 +185,8 @@ def test_zoom_has_libraw_colours_on_the_canon_dng(dng_path):
     assert result["colour"] == "libraw" and "no camera JPEG" in result["colour_note"]  # it has no preview
     assert delta_e < 3.0, delta_e
     model_delta_e, result = _acceptance(dng_path, colour="model", with_bicubic=True)
-    assert result["colour"] == "model" and model_delta_e > 6.0  # the network's own colours are another camera's
+    # the network's own rendering is a learned average of many cameras: further from this one's colours
+    assert result["colour"] == "model" and model_delta_e > delta_e + 1.0
     assert result["bicubic"].shape == result["image"].shape
 
 

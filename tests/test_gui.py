@@ -367,7 +367,8 @@ def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path)
     zoom = window.zoom
     zoom.model.setText(str(model))
     window.add_raw_files([dng])
-    qtbot.waitUntil(lambda: zoom.preview_path == str(dng) and zoom.state(dng) == "done", timeout=60000)
+    qtbot.waitUntil(lambda: zoom.preview_path == str(dng) and zoom.state(dng) == "done"
+                    and not window.zoom_job.running, timeout=60000)
     assert zoom.preview.image.shape[:2] == (120, 160) and zoom.preview_scale == 0.5  # half-size render
     assert tuple(zoom.roi.size()) == (40, 30) and zoom.region() is None  # the centre quarter, by default
     assert window.zoom_results[-1]["roi"] == (120, 90, 80, 60)
@@ -389,6 +390,19 @@ def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path)
     result = window.zoom_results[-1]
     assert result["colour"] == "libraw" and result["bicubic"].shape == result["image"].shape
     assert "libraw colours" in zoom.status.text()
+
+
+def test_files_added_while_a_zoom_runs_are_zoomed_after_it(qtbot, window, synth_copy, tmp_path):
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
+    first, second = synth_copy / "00001" / "00003.DNG", synth_copy / "00002" / "00003.DNG"
+    window.zoom.model.setText(str(model))
+    window.add_raw_files([first])
+    assert window.zoom_job.running
+    window.add_raw_files([second])  # the running job took its file list already
+    qtbot.waitUntil(lambda: window.zoom.state(second) == "done" and not window.zoom_job.running, timeout=60000)
+    assert window.zoom.state(first) == "done"
 
 
 def test_zoom_uses_the_preferred_device(qtbot, window, arw_path):

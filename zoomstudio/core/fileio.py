@@ -89,6 +89,7 @@ def save_safetensors(path: str | Path, tensors: dict, metadata: dict[str, str]) 
 
     with atomic_output(path) as tmp:
         save_file(tensors, str(tmp), metadata=metadata)
+        os.chmod(tmp, 0o644)  # safetensors creates its files owner-only; a model is meant to be shared
     return Path(path)
 
 

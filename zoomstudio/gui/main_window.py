@@ -123,7 +123,9 @@ class MainWindow(QMainWindow):
         self.zoom.preview_requested.connect(self.load_zoom_preview)
         self.zoom_preview_job.event.connect(self._zoom_preview_event)
         self.zoom_preview_job.finished.connect(self._zoom_preview_finished)
-        self.zoom.cancel_requested.connect(self.zoom_job.cancel)
+        self.zoom.cancel_requested.connect(self._cancel_zoom)
+        self._zoom_cancel_requested = False
+        self._zoom_queue_grew = False
         self.zoom.save_requested.connect(self.save_zoom_result)
         self.zoom.model.setText(self.settings.last_model)
         self.index: DatasetIndex | None = None
@@ -379,7 +381,11 @@ class MainWindow(QMainWindow):
             self.run_zoom_queue()
 
     def run_zoom_queue(self) -> None:
-        if self.zoom_job.running or not self.zoom.queued():
+        if self.zoom_job.running:  # the running job took its file list: run the newcomers after it
+            self._zoom_queue_grew = True
+            return
+        self._zoom_queue_grew = False
+        if not self.zoom.queued():
             return
         from ..core.infer.zoom import ZoomOptions
         from ..core.resources import default_model_path
@@ -392,6 +398,7 @@ class MainWindow(QMainWindow):
                            colour=self.zoom.colour.currentData(), with_bicubic=True)
         self.zoom.run.setEnabled(False)
         self.zoom.cancel.setEnabled(True)
+        self._zoom_cancel_requested = False
         self.zoom_results = []
         self.zoom_job.start(lambda token: _zoom_events(files, model, scale, opts, token))
 
@@ -431,9 +438,15 @@ class MainWindow(QMainWindow):
         if self._next_zoom_preview is not None:
             self.load_zoom_preview(self._next_zoom_preview)
 
+    def _cancel_zoom(self) -> None:
+        self._zoom_cancel_requested = True
+        self.zoom_job.cancel()
+
     def _zoom_finished(self) -> None:
         self.zoom.run.setEnabled(True)
         self.zoom.cancel.setEnabled(False)
+        if self._zoom_queue_grew and not self._zoom_cancel_requested:  # files queued during this run
+            self.run_zoom_queue()
 
     def save_zoom_result(self, fmt: str, path: str | None = None) -> Path | None:
         from ..core.infer import FORMATS, write_image, zoom_description
