@@ -84,3 +84,36 @@ def test_every_input_kind_trains_resumes_and_evaluates(tiny_config, aligned_root
                                   max_pairs=1) if isinstance(e, Result)][-1].values
     for name in ("bicubic", "ours", "syn-raw", "png"):
         assert np.isfinite(result["methods"][name]["psnr"])
+
+
+def test_experiment_controls_writes_table_2_and_resumes_without_retraining(aligned_root, tmp_path):
+    import json
+    import subprocess
+    import sys
+
+    def zs(*args):
+        return subprocess.run([sys.executable, "-m", "zoomstudio", *map(str, args)], capture_output=True, text=True)
+
+    out = tmp_path / "controls"
+    args = ("experiment", "controls", aligned_root, "--scale", "4", "--steps", 2, "--config", "tiny-cpu",
+            "--set", "loss.vgg_weight=0", "--set", "data.patch=64", "--set", "val_every=0",
+            "--lpips", "off", "--out", out, "--device", "cpu", "-q")
+    res = zs(*args)
+    assert res.returncode == 0, res.stderr[-3000:]
+    table = json.loads((out / "table.json").read_text())
+    assert set(table["methods"]) == {"bicubic", "ours", "syn-raw", "png"} and table["steps"] == 2
+    for name, m in table["methods"].items():
+        assert np.isfinite(m["psnr"]) and m["reported"]["psnr"] > 0  # ours beside the paper's
+    md = (out / "table.md").read_text()
+    for label in ("| Bicubic |", "| Ours-png |", "| Ours-syn-raw |", "| Ours |", "PSNR (reported)", "Measured PSNR order"):
+        assert label in md
+    stamps = {v: (out / v / "checkpoints" / "last.safetensors").stat().st_mtime_ns for v in ("raw", "syn-raw", "png")}
+    res = zs(*args)  # again: nothing retrained, the same table
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert {v: (out / v / "checkpoints" / "last.safetensors").stat().st_mtime_ns for v in stamps} == stamps
+    assert json.loads((out / "table.json").read_text())["methods"]["ours"]["psnr"] == table["methods"]["ours"]["psnr"]
+    res = zs(*args[:6], 3, *args[7:])  # a larger budget resumes each variant from its checkpoint
+    assert res.returncode == 0, res.stderr[-3000:]
+    from zoomstudio.core.train.runs import checkpoint_step
+
+    assert all(checkpoint_step(out / v / "checkpoints" / "last.safetensors") == 3 for v in stamps)

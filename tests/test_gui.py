@@ -251,6 +251,29 @@ def test_past_runs_overlay_their_curves_and_evaluate_in_compare(qtbot, window, t
     assert "ours" in window.compare.report["methods"] and window.tabs.currentWidget() is window.compare
 
 
+def test_compare_shows_a_controls_table(qtbot, window, tmp_path):
+    """A ``zoomstudio experiment controls`` table.json opens in Compare with the paper's numbers beside ours;
+    a file that is not a report is one sentence, and the app goes on."""
+    import json
+
+    from zoomstudio.core.experiments.controls import format_table
+    from zoomstudio.core.metrics.methods import reported
+
+    methods = {k: {"psnr": 20.0 + i, "ssim": 0.5, "lpips": 0.3, "delta_e": 5.0, "reported": reported(4, k)}
+               for i, k in enumerate(("bicubic", "png", "syn-raw", "ours"))}
+    table = {"scale": 4, "data": "d", "steps": 1200, "seed": 0, "recipe": "default4x", "pairs": 6,
+             "protocol": {}, "protocol_text": "euclidean alignment", "methods": methods}
+    (tmp_path / "table.json").write_text(json.dumps(table))
+    assert window.compare.open_report_file(tmp_path / "table.json")
+    cells = [window.compare.table.item(r, 0).text() for r in range(window.compare.table.rowCount())]
+    assert cells[:4] == ["bicubic", "bicubic (reported)", "png", "png (reported)"] and len(cells) == 8
+    assert "1200 training steps" in window.compare.protocol.text()
+    assert "Ours > Ours-syn-raw > Ours-png" in format_table(table) and "| Ours-png | 0.5000 | 21.00 |" in format_table(table)
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert not window.compare.open_report_file(tmp_path / "bad.json")
+    assert "cannot show it" in window.compare.protocol.text()
+
+
 def test_compare_metrics_table(qtbot, window, aligned_root, tmp_path):
     from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
 

@@ -23,6 +23,7 @@ COMMANDS = {
     "train": ("train", "train or resume the zoom network (CoBi losses); torchrun-ready"),
     "zoom": ("zoom", "learned digital zoom of RAW files to 16-bit TIFF / PNG"),
     "eval": ("evaluate", "PSNR / SSIM / LPIPS of bicubic, baselines and our model on SR-RAW pairs"),
+    "experiment": ("experiment", "the paper's controlled experiments (controls: raw vs syn-raw vs png, Table 2)"),
     "weights": ("weights", "show or fetch the pretrained backbones (VGG-19, AlexNet, VGG-16)"),
     "gui": ("gui", "open the desktop app (also what `zoomstudio` alone does)"),
     "doctor": ("doctor", "check this installation (versions, devices, weights, child jobs)"),

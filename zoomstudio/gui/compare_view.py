@@ -95,6 +95,10 @@ class CompareView(QWidget):
         self.add_baseline = QPushButton("Add baseline…")
         self.remove_baseline = QPushButton("Remove")
         self.evaluate = QPushButton("Evaluate dataset")
+        self.open_table = QPushButton("Open table…")
+        self.open_table.setToolTip("Show a saved evaluation: `zoomstudio experiment controls` table.json (the "
+                                   "paper's Table 2 controls) or an `eval --json` report")
+        self.open_table.clicked.connect(self._browse_table)
         self.cancel_evaluation = QPushButton("Cancel")
         self.cancel_evaluation.setEnabled(False)
         self.progress = QProgressBar()
@@ -124,7 +128,8 @@ class CompareView(QWidget):
         listed.addWidget(self.progress)
         bottom.addLayout(listed, 1)
         buttons = QVBoxLayout()
-        for b in (self.add_baseline, self.remove_baseline, self.max_pairs, self.evaluate, self.cancel_evaluation):
+        for b in (self.add_baseline, self.remove_baseline, self.max_pairs, self.evaluate, self.cancel_evaluation,
+                  self.open_table):
             buttons.addWidget(b)
         bottom.addLayout(buttons)
         self.panes = [ImagePane() for _ in range(4)]
@@ -202,6 +207,31 @@ class CompareView(QWidget):
             self.baseline_list.takeItem(self.baseline_list.row(item))
 
     # ------------------------------------------------------------ images
+    def _browse_table(self) -> None:
+        from PySide6.QtWidgets import QFileDialog
+
+        path, _ = QFileDialog.getOpenFileName(self, "Open an evaluation table", "", "JSON (*.json)")
+        if path:
+            self.open_report_file(path)
+
+    def open_report_file(self, path: str | Path) -> bool:
+        """Show a saved report (``table.json`` of the controls experiment, or ``eval --json``); a file that
+        is not one is said on the protocol line, in one sentence."""
+        import json
+
+        try:
+            report = json.loads(Path(path).read_text(encoding="utf-8"))
+            if not isinstance(report, dict) or not isinstance(report.get("methods"), dict):
+                raise ValueError("not an evaluation report (no methods)")
+            self.set_report(report)
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            self.protocol.setText(f"{path}: cannot show it ({' '.join(str(exc).split())})")
+            return False
+        if report.get("steps"):
+            self.protocol.setText(self.protocol.text() + f"; {report['steps']} training steps per variant, "
+                                  f"recipe {report.get('recipe', '?')}")
+        return True
+
     def set_images(self, images: dict[str, np.ndarray], titles: dict[str, str] | None = None) -> None:
         if not 1 <= len(images) <= 4:
             raise ValueError(f"compare shows 1 to 4 images, got {len(images)}")

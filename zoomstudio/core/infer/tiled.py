@@ -129,8 +129,11 @@ def zoom_tensor(net, x: torch.Tensor, plan: TilePlan | None = None, cancel: Canc
     def decode(t: torch.Tensor) -> torch.Tensor:
         return net.decode(t.to(device))
 
-    feats = run_tiled(encode, x, 1, plan.encode_tile, plan.encode_overlap, net.config.width, cancel,
-                      note("encoding"))
+    # a network normalising with batch statistics at inference (the authors') must encode the whole image:
+    # tiles would each get their own statistics
+    whole = getattr(net, "global_statistics", False)
+    enc_tile, enc_overlap = (max(x.shape[-2:]), 0) if whole else (plan.encode_tile, plan.encode_overlap)
+    feats = run_tiled(encode, x, 1, enc_tile, enc_overlap, net.config.width, cancel, note("encoding"))
     yield from events
     events.clear()
     if feats is None:

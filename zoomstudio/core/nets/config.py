@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 NORMS = ("none", "batch", "instance")
-ARCHS = ("zoomnet", "lite")
+ARCHS = ("zoomnet", "lite", "zlz")  # zlz: the authors' released network, ported exactly
 #: upper bounds of the size settings: far above any useful zoom network, low enough that a damaged or
 #: hostile config (``width: 100000``) is refused before gigabytes are allocated
 MAX_WIDTH = 1024

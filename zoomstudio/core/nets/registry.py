@@ -15,10 +15,11 @@ import torch
 from torch import nn
 
 from .lite import LiteZoomNet
+from .zlz import ZlzNet
 from .zoomnet import NetConfig, ZoomNet
 
 #: arch name -> builder(config) -> nn.Module
-REGISTRY: dict[str, Callable[[NetConfig], nn.Module]] = {"zoomnet": ZoomNet, "lite": LiteZoomNet}
+REGISTRY: dict[str, Callable[[NetConfig], nn.Module]] = {"zoomnet": ZoomNet, "lite": LiteZoomNet, "zlz": ZlzNet}
 
 
 class WeightsError(ValueError):
