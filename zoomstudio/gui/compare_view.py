@@ -146,7 +146,7 @@ class CompareView(QWidget):
         self.protocol.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Method", "PSNR", "SSIM", "LPIPS"])
-        self.table.setMaximumHeight(220)
+        self.table.setMaximumHeight(300)  # a Table 2 report: four methods and their reported rows
         controls = QHBoxLayout()
         controls.addWidget(self.split)
         controls.addWidget(self.slider, 1)
@@ -259,7 +259,7 @@ class CompareView(QWidget):
         self.baseline.addItems(others)
         self.pair.blockSignals(False)
         self.baseline.blockSignals(False)
-        self._set_pairs_visible(bool(previews), len(others) > 1)
+        self._set_pairs_visible(bool(previews), bool(previews) and len(others) > 1)
         if previews:
             self.show_pair(0)
 
