@@ -117,3 +117,24 @@ def test_experiment_controls_writes_table_2_and_resumes_without_retraining(align
     from zoomstudio.core.train.runs import checkpoint_step
 
     assert all(checkpoint_step(out / v / "checkpoints" / "last.safetensors") == 3 for v in stamps)
+
+
+def test_controls_cancel_is_a_normal_return_and_the_next_run_continues(tiny_config, aligned_root, tmp_path):
+    from zoomstudio.core.events import CancelToken, Cancelled, Progress, Result
+    from zoomstudio.core.experiments.controls import run_controls
+
+    base = dataclasses.replace(tiny_config, val_every=0, checkpoint_every=0,
+                               data=dataclasses.replace(tiny_config.data, patch=64),
+                               loss=dataclasses.replace(tiny_config.loss, vgg_weight=0.0))
+    token = CancelToken()
+    events = []
+    for ev in run_controls(aligned_root, base, tmp_path / "c", steps=3, with_lpips=False, max_pairs=1,
+                           cancel=token):
+        events.append(ev)
+        if isinstance(ev, Progress) and "syn-raw" in ev.message:
+            token.cancel()  # during the second variant
+    assert isinstance(events[-1], Cancelled) and not (tmp_path / "c" / "table.json").exists()
+    assert (tmp_path / "c" / "raw" / "checkpoints" / "last.safetensors").exists()
+    events = list(run_controls(aligned_root, base, tmp_path / "c", steps=3, with_lpips=False, max_pairs=1))
+    assert any("raw: finished earlier" in getattr(e, "message", "") for e in events)
+    assert isinstance(events[-1], Result) and (tmp_path / "c" / "table.json").exists()
