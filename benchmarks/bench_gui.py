@@ -53,7 +53,7 @@ def responsiveness(steps: int) -> tuple[float, int]:
 
     from zoomstudio.core.data.synth import SynthConfig, synthesize
     from zoomstudio.core.data import scan_root
-    from zoomstudio.core.geometry.sequence_align import align_sequence
+    from zoomstudio.core.alignment.sequence_align import align_sequence
     from zoomstudio.core.resources import config_path
     from zoomstudio.core.train import load_config
     from zoomstudio.gui.main_window import MainWindow

@@ -18,7 +18,7 @@ from zoomstudio.core.train import StepDone, load_config, train
 def data_root() -> Path:
     from zoomstudio.core.data import scan_root
     from zoomstudio.core.data.synth import SynthConfig, synthesize
-    from zoomstudio.core.geometry.sequence_align import align_sequence
+    from zoomstudio.core.alignment.sequence_align import align_sequence
 
     root = Path(__file__).resolve().parent / "out" / "train-data"
     if not (root / "synth.json").exists():

@@ -3,7 +3,7 @@
 import multiprocessing
 import sys
 
-from zoomstudio.cli.main import main
+from zoomstudio.entry import main
 
 if __name__ == "__main__":
     # Training and evaluation run in spawned child processes; in a frozen build the child is this

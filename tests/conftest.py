@@ -51,7 +51,7 @@ def aligned_root(tmp_path_factory):
     """Five aligned synthetic sequences (320x240) for training / zoom / evaluation tests. Read-only."""
     from zoomstudio.core.data import scan_root
     from zoomstudio.core.data.synth import SynthConfig, synthesize
-    from zoomstudio.core.geometry.sequence_align import align_sequence
+    from zoomstudio.core.alignment.sequence_align import align_sequence
 
     root = tmp_path_factory.mktemp("aligned")
     list(synthesize(root, SynthConfig(sequences=5, seed=21, size=(320, 240))))

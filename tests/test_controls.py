@@ -51,7 +51,8 @@ def test_every_input_kind_trains_resumes_and_evaluates(tiny_config, aligned_root
     from zoomstudio.core.data import dataset_pairs, scan_root
     from zoomstudio.core.data.dataset import SrRawPatchDataset
     from zoomstudio.core.data.patches import PatchSpec
-    from zoomstudio.core.metrics import EvalProtocol, evaluate, parse_methods
+    from zoomstudio.core.evaluation import evaluate
+    from zoomstudio.core.metrics import EvalProtocol, parse_methods
     from zoomstudio.core.events import Result
     from zoomstudio.core.train import train
     from zoomstudio.core.train.events import RunFinished

@@ -85,6 +85,6 @@ def test_child_process_jobs_train_and_evaluate_on_cuda(tiny_config, aligned_root
     assert "cuda" in str(started.device) and isinstance(events[-1], RunFinished) and events[-1].reason == "completed"
     model = Path(events[-1].run_dir) / "checkpoints" / "last.safetensors"
     methods = [Method("bicubic", "bicubic"), Method("ours", "raw", str(model))]
-    report = [e for e in run_in_child("zoomstudio.core.metrics.evaluation:evaluate", str(aligned_root), 4, methods,
+    report = [e for e in run_in_child("zoomstudio.core.evaluation.pipeline:evaluate", str(aligned_root), 4, methods,
                                       EvalProtocol(), device="cuda", max_pairs=2) if isinstance(e, Result)][-1]
     assert report.values["pairs"] == 2 and report.values["methods"]["ours"]["psnr"] > 0

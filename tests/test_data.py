@@ -169,7 +169,7 @@ def test_split_is_seeded_80_10_10_by_sequence():
 
 
 def _aligned_root(synth_copy):
-    from zoomstudio.core.geometry.sequence_align import align_sequence
+    from zoomstudio.core.alignment.sequence_align import align_sequence
 
     for seq in scan_root(synth_copy).sequences:
         list(align_sequence(seq))
@@ -283,7 +283,7 @@ def test_synth_many_cameras_are_seeded_recorded_and_read_back(tmp_path):
     its colour matrix, white balance, CFA phase and levels; pairs and flipped patches build on every phase."""
     from zoomstudio.core.colour import cam_to_srgb_from_xyz, colour_of
     from zoomstudio.core.data.cameras import CAMERA_MATRICES, TRAINING_CAMERAS, UNSEEN_CAMERAS
-    from zoomstudio.core.geometry.sequence_align import align_sequence
+    from zoomstudio.core.alignment.sequence_align import align_sequence
 
     cfg = SynthConfig(sequences=4, seed=3, size=(256, 192), camera="varied")
     list(synthesize(tmp_path / "a", cfg))

@@ -24,7 +24,7 @@ from zoomstudio.core.geometry import (
     write_tform,
     write_wb,
 )
-from zoomstudio.core.geometry.sequence_align import align_sequence
+from zoomstudio.core.alignment.sequence_align import align_sequence
 
 
 def test_fov_fraction_and_box():
@@ -225,7 +225,7 @@ def test_dataset_alignment_of_all_sequences(synth_root):
 def test_compare_means_aligned_is_closer_to_reference(ecc_root, tmp_path):
     import shutil
 
-    from zoomstudio.core.geometry.sequence_align import compare_means, fov_previews, write_compare_images
+    from zoomstudio.core.alignment.sequence_align import compare_means, fov_previews, write_compare_images
 
     shutil.copytree(ecc_root / "00001", tmp_path / "00001")
     seq = scan_sequence(tmp_path / "00001")

@@ -1,7 +1,7 @@
-"""``python -m zoomstudio`` (and ``torchrun -m zoomstudio``) runs the command line."""
+"""``python -m zoomstudio`` (and ``torchrun -m zoomstudio``): the same ``zoomstudio`` command."""
 
 import sys
 
-from .cli.main import main
+from .entry import main
 
 sys.exit(main())

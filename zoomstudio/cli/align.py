@@ -42,7 +42,7 @@ def _align_one(args_tuple):
     seq_path, config, with_wb, compare, overwrite = args_tuple
     from ..core.data.srraw import scan_sequence
     from ..core.events import Problem, Result
-    from ..core.geometry.sequence_align import align_sequence
+    from ..core.alignment.sequence_align import align_sequence
 
     seq = scan_sequence(seq_path)
     problems, result = [], None
@@ -52,7 +52,7 @@ def _align_one(args_tuple):
         elif isinstance(e, Result):
             result = e.values
     if result and compare:
-        from ..core.geometry.sequence_align import write_compare_images
+        from ..core.alignment.sequence_align import write_compare_images
 
         write_compare_images(seq)
     return seq.name, problems, result
@@ -69,7 +69,7 @@ def _summary(name: str, values: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.geometry.ecc import EccConfig
-    from .main import CliError
+    from .errors import CliError
     from .progress import TerminalProgress, consume
 
     try:
@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
         progress.message(f"warning: {p}")
     if not seqs:
         raise CliError("no alignable sequence found in " + ", ".join(args.dirs))
-    from ..core.geometry.sequence_align import alignment_outputs
+    from ..core.alignment.sequence_align import alignment_outputs
 
     existing = [p for s in seqs for p in alignment_outputs(s, not args.no_wb) if p.exists()]
     if existing and not args.overwrite:
@@ -91,14 +91,14 @@ def run(args: argparse.Namespace) -> int:
                        "pass --overwrite to replace them)")
     failures = 0
     if args.jobs <= 1 or len(seqs) == 1:
-        from ..core.geometry.sequence_align import align_sequence
+        from ..core.alignment.sequence_align import align_sequence
 
         for seq in seqs:
             results, _, _ = consume(align_sequence(seq, config, with_wb=not args.no_wb, overwrite=args.overwrite),
                                     progress)
             if results:
                 if args.compare:
-                    from ..core.geometry.sequence_align import write_compare_images
+                    from ..core.alignment.sequence_align import write_compare_images
 
                     write_compare_images(seq)
                 print(_summary(seq.name, results[-1].values))

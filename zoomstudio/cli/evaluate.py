@@ -57,9 +57,10 @@ def format_table(report: dict) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.fileio import OutputExistsError, atomic_write_text, refuse_existing
-    from ..core.metrics import EvalProtocol, evaluate, parse_methods
+    from ..core.evaluation import evaluate
+    from ..core.metrics import EvalProtocol, parse_methods
     from ..core.device import pick_device
-    from .main import CliError
+    from .errors import CliError
     from .progress import consume, TerminalProgress
 
     extra = {}

@@ -38,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.experiments.controls import run_controls
     from ..core.resources import config_path
     from ..core.train import load_config
-    from .main import CliError
+    from .errors import CliError
     from .progress import TerminalProgress, consume
 
     if args.steps < 1:

@@ -1,4 +1,5 @@
-"""``zoomstudio gui [PATH]``: open the desktop app (on a dataset folder or RAW file)."""
+"""``zoomstudio gui [PATH]``: its arguments and help. The ``zoomstudio`` command (zoomstudio.entry) opens the
+app itself, so that the command line never imports the GUI."""
 
 from __future__ import annotations
 
@@ -10,11 +11,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.epilog = "examples: zoomstudio gui\n          zoomstudio gui SR-RAW/test"
 
 
-def launch(path: str | None) -> int:
-    from ..gui.app import main
-
-    return main(["zoomstudio"] + ([path] if path else []))
-
-
 def run(args: argparse.Namespace) -> int:
-    return launch(args.path)
+    from .errors import CliError
+
+    raise CliError("the desktop app opens through the zoomstudio command (zoomstudio gui [PATH]), "
+                   "not through zoomstudio.cli")

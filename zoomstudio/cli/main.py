@@ -14,6 +14,7 @@ import os
 import sys
 
 from .. import __version__
+from .errors import EXIT_INTERRUPTED, EXIT_SOME_FAILED, EXIT_USAGE, CliError
 
 #: sub-command -> (module in zoomstudio.cli, one-line help)
 COMMANDS = {
@@ -30,12 +31,6 @@ COMMANDS = {
 }
 
 
-class CliError(Exception):
-    """A user-facing error: printed as one line, exit code 2."""
-
-
-#: exit codes (the README lists them)
-EXIT_OK, EXIT_SOME_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -63,10 +58,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     # tifffile warns about every non-TIFF RAW we probe for EXIF; those are expected.
     logging.getLogger("tifffile").setLevel(max(level, logging.ERROR))
-    if not args.command:  # no command: the desktop app
-        from . import gui as gui_command
-
-        return gui_command.launch(None)
+    if not args.command:  # options only: the app is opened by zoomstudio.entry, never from here
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     module = importlib.import_module(f".{args._module}", __package__)
     try:
         return int(module.run(args) or 0)

@@ -46,7 +46,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.data.synth import SynthConfig, synthesize
     from ..core.fileio import OutputExistsError
-    from .main import CliError
+    from .errors import CliError
     from .progress import TerminalProgress, consume
 
     try:

@@ -28,7 +28,7 @@ def _preflight(cfg, args: argparse.Namespace) -> None:
     from pathlib import Path
 
     from ..core.data.srraw import RAW_SUFFIXES
-    from .main import CliError
+    from .errors import CliError
 
     root = Path(cfg.data.root)
     if not root.is_dir():
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.resources import config_path
     from ..core.train import load_config, train
     from ..core.train.events import CheckpointSaved, RunFinished, RunStarted, StepDone, ValidationDone
-    from .main import CliError
+    from .errors import CliError
     from .progress import TerminalProgress
 
     overrides = list(args.overrides)

@@ -24,7 +24,7 @@ def _import_zlz(args: argparse.Namespace) -> int:
     from ..core.fileio import OutputExistsError, refuse_existing
     from ..core.nets import save_weights
     from ..core.nets.zlz_import import ZlzImportError, import_zlz
-    from .main import CliError
+    from .errors import CliError
 
     if not args.names or len(args.names) != 1:
         raise CliError("import-zlz takes one checkpoint folder (the authors' model/ with model.ckpt.*)")
@@ -42,7 +42,7 @@ def _import_zlz(args: argparse.Namespace) -> int:
 
 def run(args: argparse.Namespace) -> int:
     from ..core.backbones import BACKBONES, BackboneUnavailable, backbone_status, resolve_backbone
-    from .main import CliError
+    from .errors import CliError
 
     if args.action == "import-zlz":
         return _import_zlz(args)

@@ -38,28 +38,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                 "          zoomstudio zoom IMG_0001.CR2 --roi 2000,1200,1024,768 --model runs/x/checkpoints/best.safetensors")
 
 
-def collect_raws(inputs) -> tuple[list[Path], list[str]]:
-    """RAW files from files and folders (folders: their RAW files, sorted); missing paths reported."""
-    from ..core.data.srraw import RAW_SUFFIXES
-
-    files, missing = [], []
-    for item in inputs:
-        p = Path(item)
-        if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and f.suffix.lower() in RAW_SUFFIXES)
-            if not found:
-                missing.append(f"{p}: no RAW files in this folder")
-            files.extend(found)
-        else:
-            files.append(p)  # existence and format are checked when decoding (clean error)
-    return files, missing
-
-
 def resolve_model(model: str | None, scale: int):
     """Load the requested (or bundled) model; returns (net, name). Raises CliError."""
     from ..core.nets import WeightsError, load_net
     from ..core.resources import default_model_path
-    from .main import CliError
+    from .errors import CliError
 
     path = Path(model) if model else default_model_path(scale)
     if not path.exists():
@@ -77,9 +60,10 @@ def run(args: argparse.Namespace) -> int:
     from ..core.events import Cancelled, Progress, Result
     from ..core.fileio import OutputExistsError, output_paths, refuse_existing
     from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description, zoom_raw
+    from ..core.infer.inputs import collect_raws
     from ..core.raw import RawReadError
     from ..core.device import pick_device
-    from .main import CliError
+    from .errors import CliError
     from .progress import TerminalProgress
 
     try:

@@ -20,7 +20,7 @@ def demo_events(root: Path, token=None):
     from ..core.data import scan_root
     from ..core.data.synth import SynthConfig, synthesize
     from ..core.events import Progress, Result
-    from ..core.geometry.sequence_align import align_sequence
+    from ..core.alignment.sequence_align import align_sequence
 
     # the app's own folder: a demo cut short by a closed window is rebuilt over
     for ev in synthesize(root, SynthConfig(sequences=4, seed=2019, size=(640, 480)), cancel=token, overwrite=True):

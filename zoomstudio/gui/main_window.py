@@ -287,7 +287,7 @@ class MainWindow(QMainWindow):
         if self.sequence is None or self.align_job.running:
             return
         from ..core.geometry.ecc import EccConfig
-        from ..core.geometry.sequence_align import align_sequence
+        from ..core.alignment.sequence_align import align_sequence
 
         cfg = EccConfig(motion=motion, iterations=iterations)
         seq = self.sequence
@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
 
     def add_raw_files(self, paths: list[Path]) -> None:
         """Queue readable RAWs (folders are searched); unreadable ones get a message naming the reason."""
-        from ..cli.zoom import collect_raws
+        from ..core.infer.inputs import collect_raws
         from ..core.raw import quick_check
 
         files, missing = collect_raws(paths)
@@ -494,7 +494,7 @@ class MainWindow(QMainWindow):
         self.job_label.setText("Evaluating…")
         pairs = self.compare.max_pairs.value() or None  # 0: all
         self.eval_job.start(lambda token: run_in_child(
-            "zoomstudio.core.metrics.evaluation:evaluate", root, 4, methods, protocol, cancel=token, device=device,
+            "zoomstudio.core.evaluation.pipeline:evaluate", root, 4, methods, protocol, cancel=token, device=device,
             max_pairs=pairs, preview_pairs=min(pairs or 50, 50)))
 
     def _eval_event(self, ev) -> None:
@@ -601,7 +601,7 @@ class PreferencesDialog(QDialog):
 def _preview_events(sequence: Sequence):
     """FOV previews, the widest shot, tform matrices and align.json of a sequence, as one Result."""
     from ..core.geometry.files import AlignmentFileError, read_tform
-    from ..core.geometry.sequence_align import fov_previews, load_rgb_preview
+    from ..core.alignment.sequence_align import fov_previews, load_rgb_preview
 
     previews, full_hw = fov_previews(sequence, side=768)
     widest = sequence.shots[-1]

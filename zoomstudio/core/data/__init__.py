@@ -1,4 +1,5 @@
-"""SR-RAW data: the on-disk layout, pair selection and building, patches, synthesis.
+"""SR-RAW data: the on-disk layout, pair selection and building, patches (the synthesis job is
+:mod:`.synth`, imported on its own: it is a job, not a building block).
 
 ``zoomstudio.core.data.dataset`` (the torch ``Dataset``) is imported on its
 own so the rest stays usable without importing torch.
@@ -16,7 +17,6 @@ from .pairs import (
 )
 from .patches import PatchSpec, sample_patch
 from .srraw import DatasetIndex, Sequence, Shot, iter_scan, scan_root, scan_sequence
-from .synth import SynthConfig, synthesize
 
 __all__ = [
     "DatasetIndex",
@@ -24,7 +24,6 @@ __all__ = [
     "PatchSpec",
     "Sequence",
     "Shot",
-    "SynthConfig",
     "TrainingPair",
     "build_pair",
     "candidate_pairs",
@@ -36,5 +35,4 @@ __all__ = [
     "scan_sequence",
     "select_pair",
     "split_sequences",
-    "synthesize",
 ]

@@ -78,7 +78,8 @@ def run_controls(data: str | Path, base, out: str | Path, *, scale: int = 4, ste
     hold the report and the paths of ``table.md`` / ``table.json``.
     """
     from ..fileio import atomic_write_text
-    from ..metrics import EvalProtocol, evaluate, parse_methods
+    from ..evaluation import evaluate
+    from ..metrics import EvalProtocol, parse_methods
     from ..train import train
     from ..train.events import RunFinished, StepDone
 

@@ -1,4 +1,5 @@
-"""Image quality metrics (PSNR, SSIM, LPIPS, CIEDE2000), the evaluation protocol and the evaluation job.
+"""Image quality metrics (PSNR, SSIM, LPIPS, CIEDE2000), the methods compared and the evaluation protocol
+(the evaluation job that uses them is :mod:`zoomstudio.core.evaluation`).
 
 Attributes load lazily, so ``methods`` and ``protocol`` (and the GUI) never pull in torch.
 """
@@ -11,7 +12,7 @@ _EXPORTS = {
     "delta_e_map": ".colour_difference", "mean_delta_e": ".colour_difference", "psnr": ".image_metrics", "ssim": ".image_metrics",
     "EvalProtocol": ".protocol", "align_target": ".protocol", "match_colours": ".protocol", "prepare": ".protocol",
     "to_luma": ".protocol", "Method": ".methods", "REPORTED": ".methods", "parse_methods": ".methods",
-    "reported": ".methods", "evaluate": ".evaluation",
+    "reported": ".methods",
 }
 __all__ = sorted(_EXPORTS)
 

@@ -20,9 +20,9 @@ import numpy as np
 from ..data.srraw import Sequence, Shot
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
 from ..fileio import atomic_write_text, refuse_existing
-from .ecc import EccConfig, FrameAlignment, align_pair, pyramid_sizes, reference_pyramid, valid_corner
-from .files import write_tform, write_wb
-from .fov import fov_match
+from ..geometry.ecc import EccConfig, FrameAlignment, align_pair, pyramid_sizes, reference_pyramid, valid_corner
+from ..geometry.files import write_tform, write_wb
+from ..geometry.fov import fov_match
 
 log = logging.getLogger(__name__)
 
@@ -276,8 +276,8 @@ def compare_means(previews: dict[str, np.ndarray], matrices: dict[str, np.ndarra
 
     Aligned frames are sharp where the alignment is right; the unaligned mean shows the raw motion.
     """
-    from .ecc import warp_to_reference
-    from .overlays import mean_image
+    from ..geometry.ecc import warp_to_reference
+    from ..geometry.overlays import mean_image
 
     keys = [k for k in (keys or sorted(previews)) if k in previews]
     aligned = [warp_to_reference(previews[k], matrices.get(k, np.eye(3)), full_hw) for k in keys]
@@ -290,7 +290,7 @@ def write_compare_images(sequence: Sequence, side: int = 1024) -> tuple[Path, Pa
 
     from ..colour.srgb import to_uint8
     from ..fileio import atomic_output
-    from .files import read_tform
+    from ..geometry.files import read_tform
 
     tform = read_tform(sequence.tform_path)
     previews, full_hw = fov_previews(sequence, side)

@@ -36,9 +36,9 @@ import torch
 from ..data.pairs import input_jpeg_8bit, input_jpeg_on_grid
 from ..device import pick_device
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
-from .methods import REPORTED, Method, parse_methods, reported  # noqa: F401 - re-exported
-from .colour_difference import mean_delta_e
-from .protocol import EvalProtocol, prepare_with_unmatched, to_luma
+from ..metrics.methods import REPORTED, Method, parse_methods, reported  # noqa: F401 - re-exported
+from ..metrics.colour_difference import mean_delta_e
+from ..metrics.protocol import EvalProtocol, prepare_with_unmatched, to_luma
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
     ``{"pair", "images"}``) and ``preview`` (the first pair's images).
     """
     from ..data import build_pair, dataset_pairs, scan_root
-    from .image_metrics import LPIPSMetric
+    from ..metrics.image_metrics import LPIPSMetric
 
     t0 = time.perf_counter()
     index = scan_root(root)
@@ -178,7 +178,7 @@ def evaluate(root: str | Path, scale: int, methods: list[Method], protocol: Eval
             a, b = (to_luma(out), to_luma(tgt)) if protocol.space == "y" else (out, tgt)
             ta = torch.from_numpy(a.transpose(2, 0, 1).copy())[None]
             tb = torch.from_numpy(b.transpose(2, 0, 1).copy())[None]
-            from .image_metrics import psnr, ssim
+            from ..metrics.image_metrics import psnr, ssim
 
             scores = {"psnr": psnr(ta, tb), "ssim": ssim(ta, tb), "delta_e": mean_delta_e(unmatched, tgt)}
             if lpips_model is not None:
