@@ -168,3 +168,26 @@ def test_cli_zoom_refuses_wrong_scale(tmp_path, arw_path):
     out = subprocess.run([sys.executable, "-m", "zoomstudio", "zoom", str(arw_path), "--scale", "8", "--model",
                           str(weights)], capture_output=True, text=True)
     assert out.returncode == 2 and "cannot zoom 8X" in out.stderr
+
+
+def test_batch_zoom_reports_bad_files_goes_on_and_cancels_cleanly(tmp_path, dng_path, malformed_paths):
+    """The one batch-zoom job both front ends drive: a bad file is a Problem and the rest still run; a
+    model of another zoom factor is one line; cancel is a normal return."""
+    from zoomstudio.core.events import CancelToken, Cancelled, Problem, Result
+    from zoomstudio.core.infer import ZoomOptions
+    from zoomstudio.core.infer.batch import load_zoom_model, zoom_files
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    model = save_weights(tmp_path / "m2.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8, zoom=2)))
+    with pytest.raises(ValueError, match="a 2X model cannot zoom 4X"):
+        load_zoom_model(model, 4)
+    net, name = load_zoom_model(model, 2)
+    opts = ZoomOptions(roi=(800, 500, 64, 48))
+    events = list(zoom_files([malformed_paths[0], dng_path], net, opts, model_name=name))
+    problems = [e for e in events if isinstance(e, Problem)]
+    results = [e for e in events if isinstance(e, Result)]
+    assert [p.item for p in problems] == [str(malformed_paths[0])] and [r.item for r in results] == [str(dng_path)]
+    token = CancelToken()
+    token.cancel()
+    events = list(zoom_files([dng_path], net, opts, cancel=token))
+    assert len(events) == 1 and isinstance(events[0], Cancelled)

@@ -38,40 +38,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                 "          zoomstudio zoom IMG_0001.CR2 --roi 2000,1200,1024,768 --model runs/x/checkpoints/best.safetensors")
 
 
-def resolve_model(model: str | None, scale: int):
-    """Load the requested (or bundled) model; returns (net, name). Raises CliError."""
-    from ..core.nets import WeightsError, load_net
-    from ..core.resources import default_model_path
-    from .errors import CliError
-
-    path = Path(model) if model else default_model_path(scale)
-    if not path.exists():
-        raise CliError(f"{path}: no such model" + ("" if model else f" (no bundled {scale}X model; pass --model)"))
-    try:
-        net, info = load_net(path)
-    except WeightsError as exc:
-        raise CliError(str(exc)) from None
-    if net.config.zoom != scale:
-        raise CliError(f"{path}: a {net.config.zoom}X model cannot zoom {scale}X")
-    return net, path.name
-
-
 def run(args: argparse.Namespace) -> int:
-    from ..core.events import Cancelled, Progress, Result
-    from ..core.fileio import OutputExistsError, output_paths, refuse_existing
-    from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description, zoom_raw
-    from ..core.infer.inputs import collect_raws
-    from ..core.raw import RawReadError
+    import signal
+
     from ..core.device import pick_device
+    from ..core.events import CancelToken, Cancelled, Problem, Progress, Result
+    from ..core.fileio import OutputExistsError, output_paths, refuse_existing
+    from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description
+    from ..core.infer.batch import load_zoom_model, zoom_files
+    from ..core.infer.inputs import collect_raws
     from .errors import CliError
     from .progress import TerminalProgress
 
     try:
         device = str(pick_device(args.device))
         opts = ZoomOptions(roi=args.roi, tile=args.tile, memory_mb=args.memory, device=device, colour=args.colour)
+        net, model_name = load_zoom_model(args.model, args.scale, device)
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    net, model_name = resolve_model(args.model, args.scale)
     files, missing = collect_raws(args.inputs)
     out_dir = Path(args.output) if args.output else None
     if out_dir:
@@ -81,40 +65,49 @@ def run(args: argparse.Namespace) -> int:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise CliError(f"{out_dir}: cannot create the output folder ({exc.strerror or exc})") from None
-    targets = output_paths(files, out_dir, f"_zoom{args.scale}x{FORMATS[args.format]}")
+    targets = dict(zip(files, output_paths(files, out_dir, f"_zoom{args.scale}x{FORMATS[args.format]}")))
     try:  # before any work: never replace a file this run did not write
-        refuse_existing(targets, args.overwrite)
+        refuse_existing(targets.values(), args.overwrite)
     except OutputExistsError as exc:
         raise CliError(str(exc)) from None
-    for folder in sorted({t.parent for t in targets}):
+    for folder in sorted({t.parent for t in targets.values()}):
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
             raise CliError(f"{folder}: the output folder is not writable")
     failures = len(missing)
     for m in missing:
         print(f"{m}", flush=True)
     progress = TerminalProgress(quiet=args.quiet)
-    for i, (path, target) in enumerate(zip(files, targets)):
-        try:
-            result = None
-            for ev in zoom_raw(path, net, opts, model_name=model_name):
-                if isinstance(ev, Progress):
-                    progress.update(Progress(i * 3 + ev.done, 3 * len(files), ev.message))
-                elif isinstance(ev, Result):
-                    result = ev.values
-                elif isinstance(ev, Cancelled):
-                    return 130
-            write_image(target, result["image"], args.format, exif=result["exif"],
-                        description=zoom_description(result, path.name), overwrite=args.overwrite)
-            note = f"; {result['colour_note']}" if result["colour_note"] else ""
-            progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
-                             f"{result['colour']} colours, {result['seconds']:.1f} s{note})")
-        except (RawReadError, ValueError, OSError) as exc:
-            failures += 1
-            if isinstance(exc, RawReadError):
-                reason = exc.reason
-            elif isinstance(exc, OSError) and not isinstance(exc, OutputExistsError):
-                reason = f"cannot write {target}: {exc.strerror or exc}"
-            else:
-                reason = str(exc)
-            progress.message(f"{path}: error: {reason}")
+    cancel = CancelToken()
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum, frame):  # first Ctrl-C: finish cleanly after the current step
+        cancel.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        for ev in zoom_files(files, net, opts, model_name=model_name, cancel=cancel):
+            if isinstance(ev, Progress):
+                progress.update(ev)
+            elif isinstance(ev, Problem):
+                failures += 1
+                progress.message(f"{ev.item}: error: {ev.reason}")
+            elif isinstance(ev, Cancelled):
+                progress.message(f"zoomstudio zoom: {ev.message}")
+                return 130
+            elif isinstance(ev, Result):
+                path, result, target = Path(ev.item), ev.values, targets[Path(ev.item)]
+                try:
+                    write_image(target, result["image"], args.format, exif=result["exif"],
+                                description=zoom_description(result, path.name), overwrite=args.overwrite)
+                except (OSError, ValueError) as exc:
+                    failures += 1
+                    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                    progress.message(f"{path}: error: cannot write {target}: {why}")
+                    continue
+                note = f"; {result['colour_note']}" if result["colour_note"] else ""
+                progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
+                                 f"{result['colour']} colours, {result['seconds']:.1f} s{note})")
+    finally:
+        signal.signal(signal.SIGINT, previous)
     return 1 if failures else 0

@@ -646,13 +646,11 @@ def _zoom_preview_events(path: str):
 
 
 def _zoom_events(files, model, scale, opts, token):
-    """Load the model, then zoom each file; per-file errors become Problems and the others still run."""
+    """Load the model, then the core batch zoom; a device or model problem is one Problem."""
     import dataclasses
 
     from ..core.device import pick_device
-    from ..core.infer import zoom_raw
-    from ..core.nets import WeightsError, load_net
-    from ..core.raw import RawReadError
+    from ..core.infer.batch import load_zoom_model, zoom_files
 
     try:
         opts = dataclasses.replace(opts, device=str(pick_device(opts.device)))  # "auto": CUDA when present
@@ -660,25 +658,8 @@ def _zoom_events(files, model, scale, opts, token):
         yield Problem(f"device {opts.device}", str(exc))
         return
     try:
-        net, _ = load_net(model)
-    except (WeightsError, OSError) as exc:
+        net, model_name = load_zoom_model(model, scale, opts.device)
+    except (ValueError, OSError) as exc:
         yield Problem(str(model), f"cannot load the model ({exc})")
         return
-    if net.config.zoom != scale:
-        yield Problem(str(model), f"a {net.config.zoom}X model cannot zoom {scale}X")
-        return
-    model_name = Path(model).name
-
-    for i, path in enumerate(files):
-        if token.cancelled:
-            yield Cancelled("zoom cancelled")
-            return
-        try:
-            for ev in zoom_raw(path, net, opts, model_name=model_name, cancel=token):
-                if isinstance(ev, Progress):
-                    yield Progress(i * 3 + ev.done, 3 * len(files), ev.message)
-                else:
-                    yield ev
-        except (RawReadError, ValueError, OSError) as exc:
-            reason = exc.reason if isinstance(exc, RawReadError) else str(exc)
-            yield Problem(str(path), reason)
+    yield from zoom_files(files, net, opts, model_name=model_name, cancel=token)
