@@ -407,3 +407,23 @@ def test_a_damaged_dataset_names_each_bad_file_and_uses_the_rest(tmp_path, align
         out = zs(*cmd)
         assert "Traceback" not in out.stderr and "Traceback" not in out.stdout, (cmd[0], out.stderr[-2000:])
         assert out.returncode in (0, 1), (cmd[0], out.returncode, out.stderr[-2000:])
+
+
+def test_ctrl_c_cancels_a_long_command_cleanly(tmp_path):
+    """SIGINT (Ctrl-C) during `synth`: exit 130, the finished sequences are kept, no partial one is left."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "s"
+    proc = subprocess.Popen([sys.executable, "-m", "zoomstudio", "synth", str(out), "--sequences", "40",
+                             "--size", "320x240", "-q"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 120
+    while time.time() < deadline and not (out / "00001").exists():
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err
+    assert "cancelled" in err
+    done = sorted(p.name for p in out.iterdir())
+    assert done and all(n.isdigit() for n in done) and len(done) < 40  # no .partial folder left

@@ -70,7 +70,7 @@ def _summary(name: str, values: dict) -> str:
 def run(args: argparse.Namespace) -> int:
     from ..core.geometry.ecc import EccConfig
     from .errors import CliError
-    from .progress import TerminalProgress, consume
+    from .progress import TerminalProgress, consume, interruptible
 
     try:
         config = EccConfig(motion=args.motion, iterations=args.iterations, finest_side=args.finest)
@@ -93,9 +93,14 @@ def run(args: argparse.Namespace) -> int:
     if args.jobs <= 1 or len(seqs) == 1:
         from ..core.alignment.sequence_align import align_sequence
 
+        from ..core.events import CancelToken
+
+        cancel = CancelToken()
         for seq in seqs:
-            results, _, _ = consume(align_sequence(seq, config, with_wb=not args.no_wb, overwrite=args.overwrite),
-                                    progress)
+            events = align_sequence(seq, config, with_wb=not args.no_wb, overwrite=args.overwrite, cancel=cancel)
+            results, _, cancelled = consume(interruptible(events, cancel), progress)
+            if cancelled:
+                return 130
             if results:
                 if args.compare:
                     from ..core.alignment.sequence_align import write_compare_images

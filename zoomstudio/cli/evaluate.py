@@ -61,7 +61,8 @@ def run(args: argparse.Namespace) -> int:
     from ..core.metrics import EvalProtocol, parse_methods
     from ..core.device import pick_device
     from .errors import CliError
-    from .progress import consume, TerminalProgress
+    from ..core.events import CancelToken
+    from .progress import TerminalProgress, consume, interruptible
 
     extra = {}
     for item in args.baseline:
@@ -91,12 +92,16 @@ def run(args: argparse.Namespace) -> int:
         folder = out.parent if str(out.parent) else Path(".")
         if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
             raise CliError(f"{out}: cannot write there ({'not a folder' if not folder.is_dir() else 'read-only'})")
+    cancel = CancelToken()
     try:
         events = evaluate(args.data, args.scale, methods, protocol, split=args.split, device=device,
-                          with_lpips=args.lpips != "off", max_pairs=args.max_pairs, colour=args.ours_colour)
-        results, problems, _ = consume(events, TerminalProgress(quiet=args.quiet))
+                          with_lpips=args.lpips != "off", max_pairs=args.max_pairs, colour=args.ours_colour,
+                          cancel=cancel)
+        results, problems, cancelled = consume(interruptible(events, cancel), TerminalProgress(quiet=args.quiet))
     except (ValueError, OSError) as exc:
         raise CliError(str(exc)) from None
+    if cancelled:
+        return 130
     if not results:
         raise CliError(f"{args.data}: nothing evaluated" + (f" ({problems[-1]})" if problems else ""))
     report = results[-1].values

@@ -30,7 +30,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import signal
     from pathlib import Path
 
     from ..core.device import pick_device
@@ -39,7 +38,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.resources import config_path
     from ..core.train import load_config
     from .errors import CliError
-    from .progress import TerminalProgress, consume
+    from .progress import TerminalProgress, consume, interruptible
 
     if args.steps < 1:
         raise CliError(f"--steps must be >= 1, got {args.steps}")
@@ -51,16 +50,10 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError) as exc:
         raise CliError(str(exc)) from None
     cancel = CancelToken()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum, frame):  # first Ctrl-C: stop cleanly, keeping finished variants
-        cancel.cancel()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_interrupt)
     events = run_controls(args.data, base, args.out, scale=args.scale, steps=args.steps, device=device,
                           with_lpips=args.lpips != "off", max_pairs=args.max_pairs, cancel=cancel)
-    results, problems, cancelled = consume(events, TerminalProgress(quiet=args.quiet))
+    # first Ctrl-C: stop cleanly, keeping finished variants
+    results, problems, cancelled = consume(interruptible(events, cancel), TerminalProgress(quiet=args.quiet))
     if cancelled:
         return 130
     if not results:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 import time
-from typing import Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
 from ..core.events import Cancelled, Problem, Progress, Result
 
@@ -70,3 +72,30 @@ def consume(events: Iterable, progress: TerminalProgress | None = None) -> tuple
             cancelled = True
             progress.message(event.message)
     return results, problems, cancelled
+
+
+@contextmanager
+def interrupt_cancels(token) -> Iterator[None]:
+    """For the block, the first Ctrl-C sets ``token`` (the job finishes cleanly: a checkpoint, no
+    half-written file) instead of killing the process; a second Ctrl-C interrupts at once."""
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum, frame):
+        token.cancel()
+        signal.signal(signal.SIGINT, previous)
+
+    try:
+        signal.signal(signal.SIGINT, on_interrupt)
+    except ValueError:  # not the main thread: Ctrl-C cannot be caught here, the default stays
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def interruptible(events: Iterable, token) -> Iterator:
+    """``events`` (a job generator built with ``token``), with Ctrl-C cancelling it while it runs."""
+    with interrupt_cancels(token):
+        yield from events

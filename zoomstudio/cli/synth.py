@@ -47,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
     from ..core.data.synth import SynthConfig, synthesize
     from ..core.fileio import OutputExistsError
     from .errors import CliError
-    from .progress import TerminalProgress, consume
+    from ..core.events import CancelToken
+    from .progress import TerminalProgress, consume, interruptible
 
     try:
         cfg = SynthConfig(sequences=args.sequences, seed=args.seed, size=args.size, sources=tuple(args.source),
@@ -55,11 +56,15 @@ def run(args: argparse.Namespace) -> int:
                           photos=args.photos or ("unseen" if args.camera.startswith("unseen") else "skimage"))
     except ValueError as exc:
         raise CliError(str(exc)) from None
-    try:
-        results, problems, cancelled = consume(synthesize(args.out, cfg, overwrite=args.overwrite),
-                                               TerminalProgress(quiet=args.quiet))
+    cancel = CancelToken()
+    try:  # Ctrl-C: the sequence being rendered is dropped, the finished ones are kept
+        results, problems, cancelled = consume(
+            interruptible(synthesize(args.out, cfg, cancel, overwrite=args.overwrite), cancel),
+            TerminalProgress(quiet=args.quiet))
     except OutputExistsError as exc:
         raise CliError(f"{exc} (a sequence folder of OUT)") from None
+    if cancelled:
+        return 130
     if not results:
         return 1
     r = results[-1].values

@@ -49,14 +49,12 @@ def _preflight(cfg, args: argparse.Namespace) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import signal
-
     from ..core.events import CancelToken, Problem
     from ..core.resources import config_path
     from ..core.train import load_config, train
     from ..core.train.events import CheckpointSaved, RunFinished, RunStarted, StepDone, ValidationDone
     from .errors import CliError
-    from .progress import TerminalProgress
+    from .progress import TerminalProgress, interruptible
 
     overrides = list(args.overrides)
     if args.device:
@@ -81,17 +79,11 @@ def run(args: argparse.Namespace) -> int:
     quiet = args.quiet or rank != 0
     progress = TerminalProgress(quiet=quiet)
     cancel = CancelToken()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum, frame):  # first Ctrl-C: stop cleanly with a checkpoint
-        cancel.cancel()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_interrupt)
     from ..core.events import Progress
 
     outcome = None
-    for ev in train(cfg, resume=args.resume, run_dir=args.run_dir, cancel=cancel):
+    # first Ctrl-C: stop cleanly with a checkpoint
+    for ev in interruptible(train(cfg, resume=args.resume, run_dir=args.run_dir, cancel=cancel), cancel):
         if isinstance(ev, RunStarted) and not quiet:
             how = f"resuming at step {ev.resumed_from}" if ev.resumed_from else "new run"
             progress.message(f"{ev.run_dir}: {how} on {ev.device}, {ev.parameters / 1e6:.2f} M parameters")

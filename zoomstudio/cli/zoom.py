@@ -39,8 +39,6 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import signal
-
     from ..core.device import pick_device
     from ..core.events import CancelToken, Cancelled, Problem, Progress, Result
     from ..core.fileio import OutputExistsError, output_paths, refuse_existing
@@ -48,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.infer.batch import load_zoom_model, zoom_files
     from ..core.infer.inputs import collect_raws
     from .errors import CliError
-    from .progress import TerminalProgress
+    from .progress import TerminalProgress, interruptible
 
     try:
         device = str(pick_device(args.device))
@@ -78,36 +76,27 @@ def run(args: argparse.Namespace) -> int:
         print(f"{m}", flush=True)
     progress = TerminalProgress(quiet=args.quiet)
     cancel = CancelToken()
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum, frame):  # first Ctrl-C: finish cleanly after the current step
-        cancel.cancel()
-        signal.signal(signal.SIGINT, previous)
-
-    signal.signal(signal.SIGINT, on_interrupt)
-    try:
-        for ev in zoom_files(files, net, opts, model_name=model_name, cancel=cancel):
-            if isinstance(ev, Progress):
-                progress.update(ev)
-            elif isinstance(ev, Problem):
+    # first Ctrl-C: finish cleanly (no half-written file), exit 130
+    for ev in interruptible(zoom_files(files, net, opts, model_name=model_name, cancel=cancel), cancel):
+        if isinstance(ev, Progress):
+            progress.update(ev)
+        elif isinstance(ev, Problem):
+            failures += 1
+            progress.message(f"{ev.item}: error: {ev.reason}")
+        elif isinstance(ev, Cancelled):
+            progress.message(f"zoomstudio zoom: {ev.message}")
+            return 130
+        elif isinstance(ev, Result):
+            path, result, target = Path(ev.item), ev.values, targets[Path(ev.item)]
+            try:
+                write_image(target, result["image"], args.format, exif=result["exif"],
+                            description=zoom_description(result, path.name), overwrite=args.overwrite)
+            except (OSError, ValueError) as exc:
                 failures += 1
-                progress.message(f"{ev.item}: error: {ev.reason}")
-            elif isinstance(ev, Cancelled):
-                progress.message(f"zoomstudio zoom: {ev.message}")
-                return 130
-            elif isinstance(ev, Result):
-                path, result, target = Path(ev.item), ev.values, targets[Path(ev.item)]
-                try:
-                    write_image(target, result["image"], args.format, exif=result["exif"],
-                                description=zoom_description(result, path.name), overwrite=args.overwrite)
-                except (OSError, ValueError) as exc:
-                    failures += 1
-                    why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
-                    progress.message(f"{path}: error: cannot write {target}: {why}")
-                    continue
-                note = f"; {result['colour_note']}" if result["colour_note"] else ""
-                progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
-                                 f"{result['colour']} colours, {result['seconds']:.1f} s{note})")
-    finally:
-        signal.signal(signal.SIGINT, previous)
+                why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+                progress.message(f"{path}: error: cannot write {target}: {why}")
+                continue
+            note = f"; {result['colour_note']}" if result["colour_note"] else ""
+            progress.message(f"{path}: wrote {target} ({result['image'].shape[1]}x{result['image'].shape[0]}, "
+                             f"{result['colour']} colours, {result['seconds']:.1f} s{note})")
     return 1 if failures else 0
