@@ -16,14 +16,13 @@ Parameter names follow the port; :mod:`.zlz_import` maps the TF variables onto t
 
 from __future__ import annotations
 
-import math
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .config import NetConfig
-from .packed_net import PackedZoomNet
+from .zoomnet import UpsamplingDecoder, _prelu, upsampling_stages
 
 #: TF's ``slim.batch_norm`` epsilon in the authors' code
 BN_EPSILON = 1e-3
@@ -63,12 +62,6 @@ class SameConvTranspose3(nn.ConvTranspose2d):
         return super().forward(x)[..., : 2 * h, : 2 * w]
 
 
-def _prelu(channels: int) -> nn.PReLU:
-    act = nn.PReLU(channels)
-    nn.init.zeros_(act.weight)  # the authors initialised alpha to 0
-    return act
-
-
 class ZlzResBlock(nn.Module):
     def __init__(self, width: int) -> None:
         super().__init__()
@@ -82,12 +75,14 @@ class ZlzResBlock(nn.Module):
         return x + self.bn_2(self.conv_2(self.act(self.bn_1(self.conv_1(x)))))
 
 
-class ZlzNet(PackedZoomNet):
+class ZlzNet(UpsamplingDecoder):
     """The authors' generator (``arch: zlz``): width 64, 16 residual blocks, 3 upsampling stages of 256
     channels for their 4X model (``NetConfig(arch="zlz", width=64, blocks=16, up_width=256, zoom=4)``)."""
 
     #: batch statistics at inference: the encoder must see the whole image (tiling would change them)
     global_statistics = True
+    #: TF 'SAME' transposed convs keep the first 2h x 2w outputs: their reach is one-sided, a little longer
+    transposed_reach = 2.0
 
     def __init__(self, config: NetConfig = NetConfig(arch="zlz")) -> None:
         super().__init__()
@@ -98,27 +93,10 @@ class ZlzNet(PackedZoomNet):
         self.head = nn.Sequential(nn.Conv2d(4, w, 9, padding=4), _prelu(w))
         self.body = nn.Sequential(*[ZlzResBlock(w) for _ in range(config.blocks)])
         self.body_tail = nn.Sequential(nn.Conv2d(w, w, 3, padding=1, bias=False), ShiftOnlyBatchNorm(w))
-        stages = []
-        channels = w
-        for _ in range(int(round(math.log2(config.upscale)))):
-            stages += [nn.Conv2d(channels, u, 3, padding=1), SameConvTranspose3(u, u), _prelu(u)]
-            channels = u
-        self.upsample = nn.Sequential(*stages)
+        self.upsample, channels = upsampling_stages(w, u, config.upscale, SameConvTranspose3)
         self.tail = nn.Conv2d(channels, 3, 9, padding=4)
-
-    def decode(self, feat: torch.Tensor) -> torch.Tensor:
-        """Upsampling stages and the output conv: (B, width, h, w) -> (B, 3, 8h, 8w) at 4X."""
-        return self.tail(self.upsample(feat))
 
     @property
     def encode_radius(self) -> int:
         """Not a local receptive field: batch statistics make every feature depend on the whole image."""
         return 4 + 3 * self.config.blocks + 1
-
-    @property
-    def decode_radius(self) -> int:
-        """Feature pixels of context a decoded pixel depends on, per side (as ZoomNet's decoder, plus the
-        transposed convs' one-sided reach), with a pixel to spare."""
-        stages = int(round(math.log2(self.config.upscale)))
-        reach = sum(2.0 / 2**k for k in range(stages)) + 4 / self.config.upscale
-        return int(math.ceil(reach)) + 1

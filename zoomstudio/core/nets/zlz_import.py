@@ -64,8 +64,14 @@ def _to_torch(value: np.ndarray, layout: str) -> torch.Tensor:
 
 
 def _reader(model_dir: Path):
+    import os
+
+    from ..raw.decode import quiet_stderr
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        import tensorflow as tf
+        with quiet_stderr():  # TensorFlow's native start-up chatter is not for the user
+            import tensorflow as tf
     except ImportError:
         raise ZlzImportError("reading a TensorFlow checkpoint needs TensorFlow: pip install 'zoomstudio[tf]' "
                              "(or pip install tensorflow-cpu)") from None
@@ -79,7 +85,8 @@ def _reader(model_dir: Path):
             latest = str(found[0].with_suffix(""))
         path = Path(latest)
     try:
-        return tf.train.load_checkpoint(str(path)), path
+        with quiet_stderr():
+            return tf.train.load_checkpoint(str(path)), path
     except Exception as exc:  # NotFoundError, DataLossError, ...: one line
         raise ZlzImportError(f"{path}: not a readable TensorFlow checkpoint ({' '.join(str(exc).split())[:200]})"
                              ) from None

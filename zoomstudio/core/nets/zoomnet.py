@@ -58,7 +58,40 @@ class ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
-class ZoomNet(PackedZoomNet):
+def upsampling_stages(channels: int, up_width: int, upscale: int, transposed) -> tuple[nn.Sequential, int]:
+    """``log2(upscale)`` stages of (conv 3x3 -> ``up_width``, ``transposed(up_width, up_width)`` doubling
+    the grid, PReLU); returns the stages and their output channels."""
+    stages = []
+    for _ in range(int(round(math.log2(upscale)))):
+        stages += [nn.Conv2d(channels, up_width, 3, padding=1), transposed(up_width, up_width), _prelu(up_width)]
+        channels = up_width
+    return nn.Sequential(*stages), channels
+
+
+class UpsamplingDecoder(PackedZoomNet):
+    """The decoder of the paper's network family: ``upsample`` stages, then the 9x9 ``tail`` conv to RGB.
+    ``transposed_reach``: input pixels a stage's transposed conv reaches, per side."""
+
+    transposed_reach = 1.5
+
+    def decode(self, feat: torch.Tensor) -> torch.Tensor:
+        """Upsampling stages and the output conv: (B, width, h, w) -> (B, 3, s*h, s*w)."""
+        return self.tail(self.upsample(feat))
+
+    @property
+    def decode_radius(self) -> int:
+        """Feature pixels of context a decoded pixel depends on, per side.
+
+        Each stage's 3x3 conv and transposed conv reach about ``transposed_reach`` pixels of its input
+        grid (halving per doubling after it); the 9x9 output conv reaches 4 output pixels. Rounded up
+        with a pixel to spare.
+        """
+        stages = int(round(math.log2(self.config.upscale)))
+        reach = sum(self.transposed_reach / 2**k for k in range(stages)) + 4 / self.config.upscale
+        return int(math.ceil(reach)) + 1
+
+
+class ZoomNet(UpsamplingDecoder):
     """Packed RAW (B, 4, h, w) in [0, 1] -> RGB (B, 3, s*h, s*w), s = 2*zoom (s = zoom for RGB input).
 
     The output is sRGB-encoded and white-balance normalised (multiply by the
@@ -73,36 +106,11 @@ class ZoomNet(PackedZoomNet):
         self.head = nn.Sequential(nn.Conv2d(c, w, 9, padding=4), _prelu(w))
         self.body = nn.Sequential(*[ResidualBlock(w, config.norm, bs) for _ in range(config.blocks)])
         self.body_tail = nn.Sequential(nn.Conv2d(w, w, 3, padding=1), _norm(config.norm, w, bs))
-        stages = []
-        channels = w
-        for _ in range(int(round(math.log2(config.upscale)))):
-            stages += [
-                nn.Conv2d(channels, u, 3, padding=1),
-                nn.ConvTranspose2d(u, u, 3, stride=2, padding=1, output_padding=1),
-                _prelu(u),
-            ]
-            channels = u
-        self.upsample = nn.Sequential(*stages)
+        self.upsample, channels = upsampling_stages(
+            w, u, config.upscale, lambda i, o: nn.ConvTranspose2d(i, o, 3, stride=2, padding=1, output_padding=1))
         self.tail = nn.Conv2d(channels, 3, 9, padding=4)
-
-    def decode(self, feat: torch.Tensor) -> torch.Tensor:
-        """Upsampling stages and the output conv: (B, width, h, w) -> (B, 3, s*h, s*w)."""
-        return self.tail(self.upsample(feat))
 
     @property
     def encode_radius(self) -> int:
         """Input pixels of context an encoded pixel depends on, per side (9x9 head, 3x3 convs)."""
         return 4 + 2 * self.config.blocks + 1
-
-    @property
-    def decode_radius(self) -> int:
-        """Feature pixels of context a decoded pixel depends on, per side.
-
-        Each stage's 3x3 conv and 3x3 transposed conv reach about one pixel of
-        its input grid (half a pixel per doubling after it); the 9x9 output
-        conv reaches 4 output pixels. Rounded up with a pixel to spare.
-        """
-        stages = int(round(math.log2(self.config.upscale)))
-        reach = sum(1.5 / 2**k for k in range(stages)) + 4 / self.config.upscale
-        return int(math.ceil(reach)) + 1
-

@@ -197,9 +197,9 @@ def _libraw_reason(exc: BaseException) -> str:
 
 
 @contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Send the process's stderr (file descriptor 2) to /dev/null for the block: LibRaw's C code writes
-    its warnings there, and the user gets our one-line error instead."""
+def quiet_stderr() -> Iterator[None]:
+    """Send the process's stderr (file descriptor 2) to /dev/null for the block: native libraries (LibRaw,
+    TensorFlow) write their warnings there, and the user gets our one-line error instead."""
     with _STDERR_LOCK:
         try:
             saved = os.dup(2)
@@ -276,7 +276,7 @@ def open_raw(path: str | Path) -> Iterator:
     """
     path = Path(path)
     check_regular_file(path)
-    with _quiet_stderr():
+    with quiet_stderr():
         try:
             raw = _imread(path)
         except Exception as exc:  # rawpy raises LibRawError subclasses, OSError, ValueError, ...
