@@ -163,6 +163,15 @@ def test_training_form_round_trips_and_validates_with_lpips(qtbot, window, tiny_
     assert panel.point_count("lpips") == 1 and panel.point_count("ssim") == 1
 
 
+def test_training_problems_reach_the_screen(qtbot, window):
+    from zoomstudio.core.events import Problem
+
+    panel = window.training
+    assert not panel.warnings.isVisible()
+    panel.on_event(Problem("runs/x/checkpoints/last.safetensors", "truncated; resuming from step_0000500 instead"))
+    assert panel.warnings.isVisibleTo(panel) and "resuming from step_0000500" in panel.warnings.text()
+
+
 def test_training_presets_fill_the_form_and_keep_the_data_root(qtbot, window, aligned_root):
     from zoomstudio.core.resources import config_path
     from zoomstudio.core.train import load_config

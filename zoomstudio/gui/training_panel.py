@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ..core.events import Problem
 from ..core.train import TrainConfig, read_metrics
 from ..core.train.events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
 from .panes import ImagePane
@@ -107,6 +108,11 @@ class TrainingPanel(QWidget):
         self.stop.setEnabled(False)
         self.status = QLabel("Idle")
         self.status.setWordWrap(True)
+        self.warnings = QLabel("")  # the run's problems (unaligned sequences, a damaged checkpoint passed over)
+        self.warnings.setWordWrap(True)
+        self.warnings.setStyleSheet("color: #b54708")
+        self.warnings.setVisible(False)
+        self._warning_lines: list[str] = []
         self.runs = QListWidget()
         self.runs.setSelectionMode(QAbstractItemView.ExtendedSelection)
         self.runs.setToolTip("Select runs to compare their curves (Ctrl / Shift for several)")
@@ -115,6 +121,7 @@ class TrainingPanel(QWidget):
         left.addLayout(form)
         left.addWidget(_row(self.start, self.stop, self.resume))
         left.addWidget(self.status)
+        left.addWidget(self.warnings)
         left.addWidget(QLabel("Past runs"))
         left.addWidget(self.runs, 1)
         left.addWidget(self.evaluate)
@@ -284,7 +291,13 @@ class TrainingPanel(QWidget):
         return len(self.series.get(name, ([], []))[0])
 
     def on_event(self, ev) -> None:
-        if isinstance(ev, RunStarted):
+        if isinstance(ev, Problem):
+            self._warning_lines = (self._warning_lines + [f"warning: {ev}"])[-3:]  # the newest three
+            self.warnings.setText("\n".join(self._warning_lines))
+            self.warnings.setVisible(True)
+        elif isinstance(ev, RunStarted):
+            self._warning_lines = self._warning_lines if ev.resumed_from else []
+            self.warnings.setVisible(bool(self._warning_lines))
             self.status.setText(f"Running on {ev.device}: {ev.run_dir}")
         elif isinstance(ev, StepDone):
             self._add_point(self.loss_plot, "total", ev.step, ev.loss)
