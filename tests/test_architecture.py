@@ -22,7 +22,7 @@ LAYERS = {
     # building blocks
     "core.data": 1, "core.geometry": 1, "core.nets": 1, "core.losses": 1, "core.metrics": 1,
     # base: RAW, colour, file I/O and the small shared kernels
-    "core.raw": 0, "core.colour": 0, "core.fileio": 0, "core.events": 0, "core.device": 0, "core.lazy": 0,
+    "core.raw": 0, "core.colour": 0, "core.fileio": 0, "core.native_output": 0, "core.events": 0, "core.device": 0, "core.lazy": 0,
     "core.resources": 0, "core.pypi": 0, "core.backbones": 0, "core": 0, "": 0,
 }
 FRONT_ENDS = ("cli", "gui")

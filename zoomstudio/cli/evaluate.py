@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 from pathlib import Path
 
 
@@ -56,7 +55,7 @@ def format_table(report: dict) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ..core.fileio import OutputExistsError, atomic_write_text, refuse_existing
+    from ..core.fileio import OutputExistsError, atomic_write_text, refuse_existing, unwritable_reason
     from ..core.evaluation import evaluate
     from ..core.metrics import EvalProtocol, parse_methods
     from ..core.device import pick_device
@@ -89,9 +88,9 @@ def run(args: argparse.Namespace) -> int:
     except OutputExistsError as exc:
         raise CliError(str(exc)) from None
     for out in outputs:
-        folder = out.parent if str(out.parent) else Path(".")
-        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
-            raise CliError(f"{out}: cannot write there ({'not a folder' if not folder.is_dir() else 'read-only'})")
+        why = "no such folder" if not out.parent.exists() else unwritable_reason(out.parent)
+        if why:
+            raise CliError(f"{out}: cannot write there ({why})")
     cancel = CancelToken()
     try:
         events = evaluate(args.data, args.scale, methods, protocol, split=args.split, device=device,

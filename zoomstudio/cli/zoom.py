@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 from pathlib import Path
 
 
@@ -41,7 +40,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from ..core.device import pick_device
     from ..core.events import CancelToken, Cancelled, Problem, Progress, Result
-    from ..core.fileio import OutputExistsError, output_paths, refuse_existing
+    from ..core.fileio import OutputExistsError, output_paths, refuse_existing, unwritable_reason
     from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description
     from ..core.infer.batch import load_zoom_model, zoom_files
     from ..core.infer.inputs import collect_raws
@@ -69,8 +68,8 @@ def run(args: argparse.Namespace) -> int:
     except OutputExistsError as exc:
         raise CliError(str(exc)) from None
     for folder in sorted({t.parent for t in targets.values()}):
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            raise CliError(f"{folder}: the output folder is not writable")
+        if unwritable_reason(folder):
+            raise CliError(f"{folder}: the output folder is not writable ({unwritable_reason(folder)})")
     failures = len(missing)
     for m in missing:
         print(f"{m}", flush=True)

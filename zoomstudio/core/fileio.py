@@ -29,6 +29,19 @@ class OutputExistsError(FileExistsError):
         return self.args[0]
 
 
+def unwritable_reason(folder: str | Path) -> str | None:
+    """Why no file can be written in ``folder`` (not a folder, no permission); ``None`` when it can or
+    when it does not exist yet (it is created on writing). A read-only mount still shows on writing."""
+    folder = Path(folder) if str(folder) else Path(".")
+    if not folder.exists():
+        return None
+    if not folder.is_dir():
+        return "not a folder"
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "read-only"
+    return None
+
+
 def refuse_existing(paths: Iterable[str | Path], overwrite: bool = False) -> None:
     """Raise :class:`OutputExistsError` for the first of ``paths`` that exists, unless ``overwrite``."""
     if overwrite:
@@ -91,6 +104,35 @@ def save_safetensors(path: str | Path, tensors: dict, metadata: dict[str, str]) 
         save_file(tensors, str(tmp), metadata=metadata)
         os.chmod(tmp, 0o644)  # safetensors creates its files owner-only; a model is meant to be shared
     return Path(path)
+
+
+class DamagedFileError(ValueError):
+    """A file whose structure cannot be read; ``str()`` is the reason, one line."""
+
+
+def safetensors_header(path: str | Path) -> tuple[dict, int]:
+    """The JSON header of a safetensors file and the bytes the file must hold for every tensor it declares,
+    without reading any tensor (no torch). Raises :class:`DamagedFileError` or ``OSError``."""
+    import json
+    import struct
+
+    size = os.path.getsize(path)
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+        if len(head) < 8:
+            raise DamagedFileError("empty or truncated file")
+        n = struct.unpack("<Q", head)[0]
+        if n > min(size - 8, 100_000_000):
+            raise DamagedFileError("damaged header")
+        try:
+            header = json.loads(fh.read(n))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise DamagedFileError(f"damaged header ({' '.join(str(exc).split())})") from None
+    if not isinstance(header, dict):
+        raise DamagedFileError("damaged header (not a mapping)")
+    ends = [v["data_offsets"][1] for k, v in header.items()
+            if k != "__metadata__" and isinstance(v, dict) and isinstance(v.get("data_offsets"), list)]
+    return header, 8 + n + max(ends, default=0)
 
 
 def remove_stale_partials(folder: str | Path) -> list[Path]:

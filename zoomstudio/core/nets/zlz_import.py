@@ -66,7 +66,7 @@ def _to_torch(value: np.ndarray, layout: str) -> torch.Tensor:
 def _reader(model_dir: Path):
     import os
 
-    from ..raw.decode import quiet_stderr
+    from ..native_output import quiet_stderr
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import stat
-import threading
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Iterator
 
 import numpy as np
 
+from ..native_output import quiet_stderr
 from .errors import RawReadError, UnsupportedRawError
 from .exif import ExifInfo, read_jpeg_exif, read_tiff_exif, sibling_jpeg
 from .pack import cfa_string, channel_offsets, pack_normalized
@@ -165,11 +165,6 @@ MAX_SENSOR_PIXELS = 450_000_000
 #: LibRaw's ``filters`` values that are not a 2x2 Bayer layout (rawpy raises NotImplementedError for them).
 _ODD_FILTERS_PREFIX = "filters:"
 
-#: LibRaw prints warnings ("Unexpected end of file", ...) on the process's stderr; one lock so that
-#: concurrent decodes (GUI workers) do not interleave the redirection.
-_STDERR_LOCK = threading.RLock()
-
-
 def _libraw_reason(exc: BaseException) -> str:
     """One line saying why LibRaw (through rawpy) failed, for any exception type it raises."""
     text = str(exc)
@@ -194,25 +189,6 @@ def _libraw_reason(exc: BaseException) -> str:
         "BadCrop": "invalid crop in the file",
     }.get(kind)
     return meaning or f"cannot decode ({type(exc).__name__}: {text or 'no reason given'})"
-
-
-@contextmanager
-def quiet_stderr() -> Iterator[None]:
-    """Send the process's stderr (file descriptor 2) to /dev/null for the block: native libraries (LibRaw,
-    TensorFlow) write their warnings there, and the user gets our one-line error instead."""
-    with _STDERR_LOCK:
-        try:
-            saved = os.dup(2)
-        except OSError:  # no stderr at all (a detached GUI): nothing to hide
-            yield
-            return
-        try:
-            with open(os.devnull, "wb") as null:
-                os.dup2(null.fileno(), 2)
-            yield
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
 
 
 def check_regular_file(path: Path) -> None:

@@ -57,27 +57,20 @@ def checkpoint_problem(path: str | Path) -> str | None:
     Reads the safetensors header only and checks that the file holds every byte it declares.
     """
     import os
-    import struct
 
-    path = Path(path)
+    from ..fileio import DamagedFileError, safetensors_header
+
     try:
+        header, needed = safetensors_header(path)
         size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            head = fh.read(8)
-            if len(head) < 8:
-                return "empty or truncated file"
-            n = struct.unpack("<Q", head)[0]
-            if n > min(size - 8, 100_000_000):
-                return "damaged header"
-            header = json.loads(fh.read(n))
-    except (OSError, ValueError, UnicodeDecodeError) as exc:
-        return f"unreadable ({' '.join(str(exc).split())})"
-    if not isinstance(header, dict) or "train" not in (header.get("__metadata__") or {}):
+    except DamagedFileError as exc:
+        return str(exc)
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
+    if "train" not in (header.get("__metadata__") or {}):
         return "not a ZoomStudio training checkpoint"
-    ends = [v["data_offsets"][1] for k, v in header.items() if k != "__metadata__" and isinstance(v, dict)
-            and "data_offsets" in v]
-    if 8 + n + max(ends, default=0) > size:
-        return f"truncated ({size} bytes, the header declares {8 + n + max(ends, default=0)})"
+    if needed > size:
+        return f"truncated ({size} bytes, the header declares {needed})"
     return None
 
 

@@ -47,16 +47,12 @@ def truncate_metrics(run_dir: str | Path, step: int) -> int:
 def checkpoint_step(path: str | Path) -> int | None:
     """The step a training checkpoint holds, from its header (no torch, no tensor read); ``None`` when
     the file is missing or damaged."""
-    import struct
+    from ..fileio import DamagedFileError, safetensors_header
 
     try:
-        with open(path, "rb") as fh:
-            n = struct.unpack("<Q", fh.read(8))[0]
-            if n > 100_000_000:
-                return None
-            meta = json.loads(fh.read(n)).get("__metadata__") or {}
-        return int(json.loads(meta["train"])["step"])
-    except (OSError, ValueError, KeyError, TypeError, struct.error):
+        header, _ = safetensors_header(path)
+        return int(json.loads((header.get("__metadata__") or {})["train"])["step"])
+    except (OSError, DamagedFileError, ValueError, KeyError, TypeError):
         return None
 
 
