@@ -17,7 +17,7 @@ class CancelToken:
     """Thread-safe flag a consumer sets to ask a job to stop at its next check.
 
     ``event``: any object with ``set`` / ``is_set`` (default a ``threading.Event``);
-    a ``multiprocessing`` Event lets a parent process cancel a job in a child.
+    a flag in shared memory (``process_job.SharedFlag``) lets a parent process cancel a job in a child.
     """
 
     def __init__(self, event=None) -> None:

@@ -46,10 +46,26 @@ def _resolve(target: str):
     return getattr(importlib.import_module(module), name)
 
 
+class SharedFlag:
+    """A cancel flag in shared memory that both processes read and set without any lock.
+
+    ``multiprocessing.Event`` guards its flag with a semaphore: a process killed (out of memory,
+    SIGKILL, terminate) while holding it leaves it held, and the other side's next ``set`` or
+    ``is_set`` blocks for ever. One aligned byte written once needs no lock.
+    """
+
+    def __init__(self, ctx) -> None:
+        self._value = ctx.RawValue("b", 0)
+
+    def set(self) -> None:
+        self._value.value = 1
+
+    def is_set(self) -> bool:
+        return bool(self._value.value)
+
+
 def _watch_parent(parent_pid: int, token: CancelToken) -> None:
     """Cancel (the job saves its state) if the parent process disappears."""
-    # Sleep-and-look, never Event.wait: a waiter that dies with the process would leave the
-    # multiprocessing Condition counting a sleeper, and the parent's set() would block forever.
     while not token.cancelled:
         time.sleep(1.0)
         if os.getppid() != parent_pid:
@@ -88,7 +104,7 @@ def run_in_child(target: str, *args: Any, cancel: CancelToken | None = None, nic
     cancel = cancel or CancelToken()
     ctx = multiprocessing.get_context("spawn")
     receiver, sender = ctx.Pipe(duplex=False)
-    child_cancel = ctx.Event()
+    child_cancel = SharedFlag(ctx)
     process = ctx.Process(target=_child_main, name=f"zoomstudio-job {target}",
                           args=(sender, child_cancel, target, args, kwargs, os.getpid(), nice))
     process.start()
