@@ -223,7 +223,7 @@ def _decode_like_the_app(path: str) -> dict:
     from zoomstudio.core.raw.preview import camera_rendering
 
     try:
-        describe(path)
+        describe(path)  # the header only, as `info` reads it
         raw = read_raw(path)
         packed = raw.packed()
         camera_rendering(path, raw.meta)

@@ -25,19 +25,26 @@ def test_info_one_line_per_file_and_nonzero_exit_on_errors(arw_path, dng_path, m
     assert out.returncode == 1
     lines = out.stdout.strip().splitlines()
     assert len(lines) == 4
-    assert lines[0].startswith(f"{arw_path}: SONY ILCE-7RM3, 5184x3464 RGGB, black 512, white 16383, ISO 3200")
-    assert "1/640 s, 129 mm" in lines[0]
+    assert lines[0].startswith(f"{arw_path}: SONY ILCE-7RM3, 5184x3464 RGGB, ISO 3200, 1/640 s, 129 mm")
+    assert "WB R 2.469 B 1.527" in lines[0] and "black" not in lines[0]  # levels need a decode: --levels
     assert lines[1].startswith(f"{malformed_paths[0]}: error: ")
-    assert lines[2].startswith(f"{dng_path}: Canon Canon EOS Kiss X4, 1734x1156 RGGB, black 2056, white 15000")
+    assert lines[2].startswith(f"{dng_path}: Canon EOS Kiss X4, 1734x1156 RGGB, ISO ?")
     assert lines[3] == f"{missing}: error: no such file"
     assert "Traceback" not in out.stderr
+    out = zs("info", "--levels", arw_path, dng_path)
+    lines = out.stdout.strip().splitlines()
+    assert lines[0].startswith(f"{arw_path}: SONY ILCE-7RM3, 5184x3464 RGGB, black 512, white 16383, ISO 3200")
+    assert lines[1].startswith(f"{dng_path}: Canon EOS Kiss X4, 1734x1156 RGGB, black 2056, white 15000")
 
 
 def test_info_json(arw_path):
     out = zs("info", "--json", arw_path)
     assert out.returncode == 0
     d = json.loads(out.stdout)
-    assert d["focal_length"] == 129.0 and d["cfa"] == "RGGB" and d["iso"] == 3200
+    assert d["focal_length"] == 129.0 and d["cfa"] == "RGGB" and d["iso"] == 3200 and d["zoomable"]
+    assert "black" not in d
+    d = json.loads(zs("info", "--json", "--levels", arw_path).stdout)
+    assert d["black"] == [512.0] * 4 and d["white"] == 16383
 
 
 def test_synth_then_align_writes_sr_raw_files(tmp_path):

@@ -155,3 +155,51 @@ def test_dng_sample_fetched_from_its_pypi_sdist_is_the_shared_file(tmp_path):
 
     assert hashlib.sha256(path.read_bytes()).hexdigest() == SDISTS[DNG_NAME][3]
     assert read_raw(path).mosaic.shape == (1156, 1734)
+
+
+def test_header_reads_what_a_decode_reads_without_decoding(arw_path, dng_path, tmp_path):
+    from zoomstudio.core.raw.header import read_raw_header
+
+    for path in (arw_path, dng_path):
+        h, m = read_raw_header(path), read_raw_metadata(path)
+        assert not h.decoded and h.not_bayer is None
+        assert (h.width, h.height, h.cfa, h.header_white) == (m.width, m.height, m.cfa, m.white_level)
+        np.testing.assert_allclose(h.wb_gains, m.wb_gains, rtol=1e-6)
+        np.testing.assert_allclose(h.daylight_gains, m.daylight_gains, rtol=1e-6)
+        assert h.exif == m.exif
+    # A DNG whose pixel data is cut off half-way: its header is whole, so the header reads, while a
+    # decode fails. The header reader never touched the pixels.
+    rng = np.random.default_rng(1)
+    full = write_dng(tmp_path / "full.dng", rng.integers(0, 4096, (256, 384), dtype=np.uint16), "GRBG",
+                     white_level=4095, exif=ExifInfo(make="Nikon", model="Z 6", iso=400, focal_length=35.0))
+    data = full.read_bytes()
+    cut = tmp_path / "cut.dng"
+    cut.write_bytes(data[: len(data) - 256 * 384])
+    h = read_raw_header(cut)
+    assert (h.width, h.height, h.cfa, h.exif.model, h.exif.iso) == (384, 256, "GRBG", "Z 6", 400)
+    with pytest.raises(RawReadError):
+        read_raw(cut)
+
+
+def test_header_of_a_bad_file_is_one_clean_line(malformed_paths, tmp_path):
+    from zoomstudio.core.raw.header import read_raw_header
+
+    for path in malformed_paths + [tmp_path / "missing.dng"]:
+        with pytest.raises(RawReadError) as info:
+            read_raw_header(path)
+        assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_visible_pattern_follows_odd_margins(arw_path, dng_path):
+    from zoomstudio.core.raw.decode import visible_pattern
+
+    frame = np.array([[0, 1], [3, 2]])  # RGGB on the raw frame
+    np.testing.assert_array_equal(visible_pattern(frame, 2, 4), frame)
+    np.testing.assert_array_equal(visible_pattern(frame, 1, 0), [[3, 2], [0, 1]])  # GBRG
+    np.testing.assert_array_equal(visible_pattern(frame, 0, 1), [[1, 0], [2, 3]])  # GRBG
+    np.testing.assert_array_equal(visible_pattern(frame, 51, 143), [[2, 3], [1, 0]])  # BGGR
+    for path in (arw_path, dng_path):  # rawpy's per-pixel colours of the visible area agree
+        with rawpy.imread(str(path)) as raw:
+            s = raw.sizes
+            np.testing.assert_array_equal(visible_pattern(raw.raw_pattern, s.top_margin, s.left_margin),
+                                          raw.raw_colors_visible[:2, :2])

@@ -106,17 +106,18 @@ class DatasetIndex:
 
 
 def _shot_exif(raw: Path | None, jpg: Path | None) -> tuple[ExifInfo, str | None]:
-    """EXIF from the JPG first, then the RAW's TIFF tags, then LibRaw."""
+    """EXIF from the JPG first, then the RAW's TIFF tags, then LibRaw's header (no pixel decoded)."""
     info = ExifInfo()
     if jpg is not None:
         info = read_jpeg_exif(jpg)
     if raw is not None and info.focal_length is None:
         info = info.merged(read_tiff_exif(raw))
     if raw is not None and info.focal_length is None:
-        from ..raw import RawReadError, read_raw_metadata
+        from ..raw import RawReadError
+        from ..raw.header import read_raw_header
 
         try:
-            info = info.merged(read_raw_metadata(raw).exif)
+            info = info.merged(read_raw_header(raw).exif)
         except RawReadError as exc:
             return info, exc.reason
     return info, None

@@ -15,12 +15,10 @@ import numpy as np
 from ..native_output import quiet_stderr
 from .errors import RawReadError, UnsupportedRawError
 from .exif import ExifInfo, read_jpeg_exif, read_tiff_exif, sibling_jpeg
+from .header import FLIP_TO_ORIENTATION
 from .pack import cfa_string, channel_offsets, pack_normalized
 
 log = logging.getLogger(__name__)
-
-#: LibRaw's ``sizes.flip`` -> EXIF orientation.
-_FLIP_TO_ORIENTATION = {0: 1, 3: 3, 5: 8, 6: 6}
 
 #: Real compressed RAWs carry several bits per pixel; a file with less than
 #: this many bits per sensor pixel has been truncated or stripped of its data.
@@ -99,15 +97,23 @@ def _gains(values) -> np.ndarray:
     return g / g[1]
 
 
+def visible_pattern(frame_pattern: np.ndarray, top_margin: int, left_margin: int) -> np.ndarray:
+    """The 2x2 CFA phase of the visible area, from rawpy's ``raw_pattern`` (which is that of the whole
+    raw frame, margins included): shifted by odd margins, as cameras with an odd top or left margin have."""
+    return np.roll(np.asarray(frame_pattern), (-(int(top_margin) % 2), -(int(left_margin) % 2)), axis=(0, 1))
+
+
 def _read_metadata(raw, path: Path) -> RawMetadata:
     import rawpy
 
     if raw.raw_type != rawpy.RawType.Flat:
         raise UnsupportedRawError(path, "unsupported: not a Bayer mosaic (linear/demosaiced RAW data)")
-    pattern = np.asarray(raw.raw_pattern)
-    if pattern is None or pattern.shape != (2, 2) or raw.num_colors not in (3, 4):
-        shape = None if pattern is None else pattern.shape
+    frame_pattern = raw.raw_pattern
+    if frame_pattern is None or frame_pattern.shape != (2, 2) or raw.num_colors not in (3, 4):
+        shape = None if frame_pattern is None else frame_pattern.shape
         raise UnsupportedRawError(path, f"unsupported: CFA repeat {shape} is not a 2x2 Bayer pattern (X-Trans or other)")
+    sizes = raw.sizes
+    pattern = visible_pattern(frame_pattern, sizes.top_margin, sizes.left_margin)
     try:
         channel_offsets(pattern)
     except ValueError as exc:
@@ -117,11 +123,10 @@ def _read_metadata(raw, path: Path) -> RawMetadata:
     white = int(raw.white_level)
     if white <= float(black_cell.max()):
         raise UnsupportedRawError(path, f"unsupported: white level {white} not above black level {black_cell.max():g}")
-    sizes = raw.sizes
     other = raw.other
     # TIFF-based RAWs (DNG, ARW, NEF, CR2, ...) carry EXIF we read exactly; LibRaw's
     # values fill in for other containers (it reports 1 s for an unknown exposure).
-    exif = ExifInfo(orientation=_FLIP_TO_ORIENTATION.get(int(sizes.flip)))
+    exif = ExifInfo(orientation=FLIP_TO_ORIENTATION.get(int(sizes.flip)))
     tiff = read_tiff_exif(path)
     if tiff != ExifInfo():
         exif = exif.merged(tiff)
@@ -175,7 +180,13 @@ def _libraw_reason(exc: BaseException) -> str:
     if isinstance(exc, MemoryError):
         return "too large to decode in the memory available"
     kind = type(exc).__name__.replace("LibRaw", "").replace("Error", "")
-    meaning = {
+    return libraw_meaning(kind) or f"cannot decode ({type(exc).__name__}: {text or 'no reason given'})"
+
+
+def libraw_meaning(kind: str) -> str | None:
+    """What a LibRaw failure means to a user, by its kind (rawpy's exception name without
+    ``LibRaw``/``Error``: ``FileUnsupported``, ``IO``, ``Data``, ...)."""
+    return {
         "FileUnsupported": "unsupported file format or not a RAW file",
         "IO": "truncated or unreadable file (I/O error while decoding)",
         "Data": "corrupt image data",
@@ -187,8 +198,9 @@ def _libraw_reason(exc: BaseException) -> str:
         "InputClosed": "the file was closed while decoding",
         "CancelledByCallback": "decoding cancelled",
         "BadCrop": "invalid crop in the file",
+        "InsufficientMemory": "too large to decode in the memory available",
+        "MemPoolOverflow": "too large to decode in the memory available",
     }.get(kind)
-    return meaning or f"cannot decode ({type(exc).__name__}: {text or 'no reason given'})"
 
 
 def check_regular_file(path: Path) -> None:
@@ -222,22 +234,21 @@ def _imread(path: Path):
     return rawpy.imread(name)
 
 
-def _check_declared_size(raw, path: Path) -> None:
-    """Refuse a header whose frame no camera makes, or that the file's bytes cannot hold, before any
-    pixel is unpacked."""
-    sizes = raw.sizes
-    frame = int(sizes.raw_width) * int(sizes.raw_height)
-    if frame <= 0 or sizes.width <= 0 or sizes.height <= 0:
-        raise UnsupportedRawError(path, f"unsupported: declares an empty image ({sizes.width}x{sizes.height})")
+def check_declared_size(path: Path, raw_width: int, raw_height: int, width: int, height: int) -> None:
+    """Refuse a header whose frame (``raw_*``: with margins; ``width``/``height``: visible) no camera
+    makes, or that the file's bytes cannot hold, before any pixel is unpacked."""
+    frame = int(raw_width) * int(raw_height)
+    if frame <= 0 or width <= 0 or height <= 0:
+        raise UnsupportedRawError(path, f"unsupported: declares an empty image ({width}x{height})")
     if frame > MAX_SENSOR_PIXELS:
         raise UnsupportedRawError(
-            path, f"declares {sizes.raw_width}x{sizes.raw_height} sensor pixels ({frame / 1e6:.0f} MP), beyond "
+            path, f"declares {raw_width}x{raw_height} sensor pixels ({frame / 1e6:.0f} MP), beyond "
                   f"the {MAX_SENSOR_PIXELS / 1e6:.0f} MP of any camera: damaged header")
     n_bytes = os.path.getsize(path)
-    if n_bytes * 8 < _MIN_BITS_PER_PIXEL * sizes.width * sizes.height:
+    if n_bytes * 8 < _MIN_BITS_PER_PIXEL * width * height:
         raise UnsupportedRawError(
             path,
-            f"unsupported: {n_bytes} bytes cannot hold {sizes.width}x{sizes.height} sensor pixels "
+            f"unsupported: {n_bytes} bytes cannot hold {width}x{height} sensor pixels "
             "(image data stripped or truncated)",
         )
 
@@ -259,7 +270,8 @@ def open_raw(path: str | Path) -> Iterator:
             log.debug("%s: LibRaw cannot open it", path, exc_info=True)
             raise RawReadError(path, _libraw_reason(exc)) from None
         try:
-            _check_declared_size(raw, path)
+            sizes = raw.sizes
+            check_declared_size(path, sizes.raw_width, sizes.raw_height, sizes.width, sizes.height)
             yield raw
         except RawReadError:
             raise
