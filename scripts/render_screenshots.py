@@ -56,8 +56,8 @@ def main() -> None:
     for i, name in enumerate(names):
         if name == "zoom" and w.index is not None:  # zoom the widest shot of the first sequence
             seq = w.index.sequences[0]
-            w.add_raw_files([seq.shots[-1].raw_path])
-            pump(lambda: bool(w.zoom_results) and not w.zoom_job.running, timeout=300)
+            w.zooming.add_files([seq.shots[-1].raw_path])
+            pump(lambda: bool(w.zooming.results) and not w.zooming.job.running, timeout=300)
         w.tabs.setCurrentIndex(i)
         pump(lambda: True, timeout=0)
         w.grab().save(str(out / f"{name}.png"))

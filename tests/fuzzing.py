@@ -224,9 +224,9 @@ def _decode_like_the_app(path: str) -> dict:
 
     try:
         describe(path)  # the header only, as `info` reads it
-        raw = read_raw(path)
+        raw = read_raw(path, with_preview=True)
         packed = raw.packed()
-        camera_rendering(path, raw.meta)
+        camera_rendering(raw)
         return {"outcome": "ok", "shape": list(packed.shape)}
     except RawReadError as exc:
         text = str(exc)

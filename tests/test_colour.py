@@ -110,23 +110,25 @@ def test_fit_look_recovers_a_known_transform():
 
 
 def test_camera_rendering_sources(arw_path, dng_path, tmp_path):
-    arw = read_raw(arw_path)
-    rendering = camera_rendering(arw_path, arw.meta)
+    arw = read_raw(arw_path, with_preview=True)
+    rendering = camera_rendering(arw)
     assert rendering.source == "JPEG preview embedded in the RAW" and rendering.image.shape == (1080, 1616, 3)
-    assert camera_rendering(dng_path, read_raw(dng_path).meta) is None  # no preview in this DNG
+    # decoded without it, the preview is fetched from the file: the same picture
+    np.testing.assert_array_equal(camera_rendering(read_raw(arw_path)).image, rendering.image)
+    assert camera_rendering(read_raw(dng_path, with_preview=True)) is None  # no preview in this DNG
     # RAW+JPEG: the sibling JPG is the camera's rendering
     copy = tmp_path / "IMG_0001.dng"
     shutil.copy(dng_path, copy)
     jpg = (np.clip(quick_render(read_raw(copy)) * 1.1, 0, 1) * 255).astype(np.uint8)
     cv2.imwrite(str(tmp_path / "IMG_0001.JPG"), jpg[..., ::-1])
-    rendering = camera_rendering(copy, read_raw(copy).meta)
+    rendering = camera_rendering(read_raw(copy))
     assert rendering.source == "camera JPEG IMG_0001.JPG" and rendering.image.shape == jpg.shape
 
 
 def test_camera_look_fits_the_embedded_jpeg_and_refuses_another_picture(arw_path):
     raw = read_raw(arw_path)
     packed, colour = raw.packed(), colour_of(raw.meta)
-    jpeg = camera_rendering(arw_path, raw.meta).image
+    jpeg = camera_rendering(raw).image
     fitted = fit_camera_look(packed, colour, jpeg, raw.meta.colour_crop)
     assert fitted.correlation > 0.9 and fitted.residual < 0.015
     # our rendering carried through the look matches the camera's JPEG far better than without it

@@ -175,7 +175,7 @@ def test_training_problems_reach_the_screen(qtbot, window):
 def test_training_presets_fill_the_form_and_keep_the_data_root(qtbot, window, aligned_root):
     from zoomstudio.core.resources import config_path
     from zoomstudio.core.train import load_config
-    from zoomstudio.gui.main_window import gpu_count
+    from zoomstudio.gui.system import gpu_count
 
     panel = window.training
     assert panel.preset.currentText() == ("paper-4x" if gpu_count() else "default-4x")
@@ -373,13 +373,21 @@ def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, 
     window.zoom.roi.setSize((48, 32))
     window.zoom.preview_scale = 1.0
     _drop(window, [arw_path, malformed_paths[0]])
-    assert window.errors_shown and str(malformed_paths[0]) in window.errors_shown[-1]
-    qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=120000)
-    result = window.zoom_results[-1]
+    qtbot.waitUntil(lambda: bool(window.errors_shown), timeout=30000)  # files are checked in a worker
+    assert str(malformed_paths[0]) in window.errors_shown[-1]
+    qtbot.waitUntil(lambda: bool(window.zooming.results) and not window.zooming.job.running, timeout=120000)
+    result = window.zooming.results[-1]
     assert result["image"].shape == (32 * 4, 48 * 4, 3)
     assert set(window.compare.images) == {"bicubic", "ours"}
     assert window.zoom.state(arw_path) == "done" and window.zoom.state(malformed_paths[0]) is None
-    saved = window.save_zoom_result("tiff", str(tmp_path / "out.tif"))
+    assert window.zooming.default_save_path("tiff") == arw_path.with_name(f"{arw_path.stem}_zoom4x.tif")
+    window.settings.output_dir = str(tmp_path / "zoomed")  # Preferences > Output folder
+    assert window.zooming.default_save_path("png") == tmp_path / "zoomed" / f"{arw_path.stem}_zoom4x.png"
+    assert window.zooming.save("tiff", str(tmp_path / "out.tif"))  # written in a worker
+    qtbot.waitUntil(lambda: not window.zooming.save_job.running and window.zooming.last_saved is not None,
+                    timeout=30000)
+    saved = window.zooming.last_saved
+    assert saved == tmp_path / "out.tif" and "saved" in window.zoom.status.text()
     from zoomstudio.core.infer import read_image
 
     assert read_image(saved).shape == (128, 192, 3)
@@ -389,6 +397,14 @@ def test_drop_real_raw_zooms_and_malformed_shows_error(qtbot, window, arw_path, 
         page = tif.pages[0]
         assert page.dtype.name == "uint16" and page.tags["Make"].value.startswith("SONY")
         assert page.tags["ExifTag"].value["FocalLength"][0] / page.tags["ExifTag"].value["FocalLength"][1] == 129
+    window.zoom.fmt.setCurrentText("dng")  # a LinearRaw DNG with the camera's colorimetry, also off the GUI thread
+    assert window.zooming.save("dng", str(tmp_path / "out.dng"))
+    qtbot.waitUntil(lambda: not window.zooming.save_job.running and window.zooming.last_saved.suffix == ".dng",
+                    timeout=30000)
+    import rawpy
+
+    with rawpy.imread(str(tmp_path / "out.dng")) as raw:
+        assert raw.num_colors == 3 and raw.camera_whitebalance[0] > 1.5  # the A7R III's as-shot red gain
 
 
 def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path):
@@ -398,30 +414,32 @@ def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path)
     dng = synth_copy / "00001" / "00003.DNG"  # 320x240 sensor
     zoom = window.zoom
     zoom.model.setText(str(model))
-    window.add_raw_files([dng])
+    window.zooming.add_files([dng])
     qtbot.waitUntil(lambda: zoom.preview_path == str(dng) and zoom.state(dng) == "done"
-                    and not window.zoom_job.running, timeout=60000)
+                    and not window.zooming.job.running, timeout=60000)
     assert zoom.preview.image.shape[:2] == (120, 160) and zoom.preview_scale == 0.5  # half-size render
     assert tuple(zoom.roi.size()) == (40, 30) and zoom.region() is None  # the centre quarter, by default
-    assert window.zoom_results[-1]["roi"] == (120, 90, 80, 60)
+    assert window.zooming.results[-1]["roi"] == (120, 90, 80, 60)
     zoom.roi.setPos((10, 20))  # the user drags the rectangle: that region is used from now on
     zoom.roi.setSize((30, 20))
     assert zoom.custom_region.isChecked() and zoom.region() == (20, 40, 60, 40)
     zoom.queue.setCurrentRow(0)
     zoom.queue.item(0).setSelected(True)
     zoom.requeue.click()
-    assert zoom.state(dng) == "pending" and window.zoom_job.running and not window.zoom_results
-    qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=60000)
-    assert window.zoom_results[-1]["roi"] == (20, 40, 60, 40)
-    assert window.zoom_results[-1]["image"].shape == (160, 240, 3) and zoom.state(dng) == "done"
+    assert zoom.state(dng) == "pending" and window.zooming.job.running and not window.zooming.results
+    qtbot.waitUntil(lambda: bool(window.zooming.results) and not window.zooming.job.running, timeout=60000)
+    assert window.zooming.results[-1]["roi"] == (20, 40, 60, 40)
+    assert window.zooming.results[-1]["image"].shape == (160, 240, 3) and zoom.state(dng) == "done"
     # the colours choice reaches the zoom: LibRaw's rendering, bicubic with the same colours
-    assert window.zoom_results[-1]["colour"] == "camera"  # the default; the synthetic DNG has its JPEG beside it
+    assert window.zooming.results[-1]["colour"] == "camera"  # the default; the synthetic DNG has its JPEG beside it
     zoom.colour.setCurrentIndex(zoom.colour.findData("libraw"))
     zoom.requeue.click()
-    qtbot.waitUntil(lambda: bool(window.zoom_results) and not window.zoom_job.running, timeout=60000)
-    result = window.zoom_results[-1]
+    qtbot.waitUntil(lambda: bool(window.zooming.results) and not window.zooming.job.running, timeout=60000)
+    result = window.zooming.results[-1]
     assert result["colour"] == "libraw" and result["bicubic"].shape == result["image"].shape
     assert "libraw colours" in zoom.status.text()
+    # three runs on one file: one decode (shared with the preview), one model load
+    assert window.zooming.stats() == {"decodes": 1, "model_loads": 1}
 
 
 def test_files_added_while_a_zoom_runs_are_zoomed_after_it(qtbot, window, synth_copy, tmp_path):
@@ -430,10 +448,10 @@ def test_files_added_while_a_zoom_runs_are_zoomed_after_it(qtbot, window, synth_
     model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
     first, second = synth_copy / "00001" / "00003.DNG", synth_copy / "00002" / "00003.DNG"
     window.zoom.model.setText(str(model))
-    window.add_raw_files([first])
-    assert window.zoom_job.running
-    window.add_raw_files([second])  # the running job took its file list already
-    qtbot.waitUntil(lambda: window.zoom.state(second) == "done" and not window.zoom_job.running, timeout=60000)
+    window.zooming.add_files([first])
+    qtbot.waitUntil(lambda: window.zooming.job.running, timeout=30000)
+    window.zooming.add_files([second])  # the running job took its file list already
+    qtbot.waitUntil(lambda: window.zoom.state(second) == "done" and not window.zooming.job.running, timeout=60000)
     assert window.zoom.state(first) == "done"
 
 
@@ -443,9 +461,9 @@ def test_zoom_uses_the_preferred_device(qtbot, window, arw_path):
     if torch.cuda.is_available():
         pytest.skip("checks the message for a missing GPU")
     window.settings.device = "cuda:0"  # Preferences > Device
-    window.add_raw_files([arw_path])
-    qtbot.waitUntil(lambda: not window.zoom_job.running and bool(window.errors_shown), timeout=60000)
-    assert "CUDA is not available" in window.errors_shown[-1] and not window.zoom_results
+    window.zooming.add_files([arw_path])
+    qtbot.waitUntil(lambda: not window.zooming.job.running and bool(window.errors_shown), timeout=60000)
+    assert "CUDA is not available" in window.errors_shown[-1] and not window.zooming.results
     assert window.zoom.queued() == [arw_path]  # kept for a retry on another device
 
 
@@ -479,8 +497,9 @@ def test_settings_persist_across_two_windows(qtbot, config_dir, aligned_root):
     _delete(w2)
 
 
-def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
-    """Start-up time and event-loop gaps depend on it: training and evaluation load torch in their child."""
+def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path, arw_path):
+    """Start-up time and event-loop gaps depend on it: training and evaluation load torch in their child,
+    the region preview and the zoom in the zoom service's."""
     import subprocess
     import sys
 
@@ -491,14 +510,24 @@ def test_main_window_keeps_torch_out_of_the_gui_process(config_dir, tmp_path):
         "app = QApplication([])\n"
         "w = MainWindow(); w.show(); app.processEvents()\n"
         "w.compare.baselines(); w.training.config()\n"
-        "from zoomstudio.gui.main_window import PreferencesDialog\n"
+        "from zoomstudio.gui.preferences import PreferencesDialog\n"
         "d = PreferencesDialog(w.settings, w); assert d.device.findText('cpu') >= 0\n"
         "expected = 'Device: auto (cuda)' if w.gpus else 'Device: auto (cpu)'\n"
         "assert w.device_label.text() == expected, w.device_label.text()\n"
         "assert 'torch' not in sys.modules, 'torch imported'\n"
+        "import time\n"
+        "from pathlib import Path\n"
+        "w.zoom.custom_region.setChecked(True); w.zoom.roi.setPos((2000, 1200)); w.zoom.roi.setSize((32, 32))\n"
+        "w.zoom.preview_scale = 1.0\n"
+        f"w.zooming.add_files([Path({str(arw_path)!r})])\n"
+        "end = time.time() + 120\n"
+        "while time.time() < end and not (w.zooming.results and not w.zooming.job.running):\n"
+        "    app.processEvents(); time.sleep(0.01)\n"
+        "assert w.zooming.results[-1]['image'].shape == (128, 128, 3)\n"
+        "assert 'torch' not in sys.modules, 'torch imported by the zoom'\n"
         "w.shutdown(); print('ok')\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=240)
     assert out.returncode == 0 and out.stdout.strip().endswith("ok"), out.stderr[-2000:]
 
 

@@ -145,6 +145,10 @@ def test_cli_zoom_colour_choice(dng_path, tmp_path):
     from PIL import Image
 
     outputs = {}
+    dng = subprocess.run([sys.executable, "-m", "zoomstudio", "zoom", str(dng_path), "--roi", "600,400,96,64",
+                          "--format", "dng", "-o", str(tmp_path / "dng"), "--device", "cpu", "-q"],
+                         capture_output=True, text=True)
+    assert dng.returncode == 0 and (tmp_path / "dng" / f"{dng_path.stem}_zoom4x.dng").exists(), dng.stderr
     for mode in ("model", "camera"):
         out = subprocess.run(
             [sys.executable, "-m", "zoomstudio", "zoom", str(dng_path), "--roi", "600,400,96,64", "--colour", mode,
@@ -191,3 +195,117 @@ def test_batch_zoom_reports_bad_files_goes_on_and_cancels_cleanly(tmp_path, dng_
     token.cancel()
     events = list(zoom_files([dng_path], net, opts, cancel=token))
     assert len(events) == 1 and isinstance(events[0], Cancelled)
+
+
+def _count_libraw_opens(monkeypatch) -> list:
+    """Instrument the one way into LibRaw (decode._imread) to count the opens of a file."""
+    from zoomstudio.core.raw import decode
+
+    opened, real = [], decode._imread
+    monkeypatch.setattr(decode, "_imread", lambda path: opened.append(path) or real(path))
+    return opened
+
+
+def test_a_zoom_with_the_cameras_colours_opens_the_raw_once(monkeypatch, arw_path):
+    """Mosaic, metadata, white balance and the embedded JPEG (the camera's colours) from one decode."""
+    opened = _count_libraw_opens(monkeypatch)
+    events = list(zoom_raw(arw_path, _net(), ZoomOptions(roi=(2592, 1700, 64, 48), colour="camera")))
+    res = [e for e in events if isinstance(e, Result)][0].values
+    assert res["colour"] == "camera" and len(opened) == 1
+
+
+def test_the_apps_preview_and_zoom_share_one_decode_and_the_model_loads_once(monkeypatch, tmp_path, arw_path):
+    import os
+    import shutil
+
+    from zoomstudio.core.infer.batch import ZoomModels, zoom_queue
+    from zoomstudio.core.raw import DecodedRaws
+    from zoomstudio.core.raw.preview import raw_preview_job
+
+    raw = tmp_path / arw_path.name
+    shutil.copy(arw_path, raw)
+    model = save_weights(tmp_path / "m.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8)))
+    opened = _count_libraw_opens(monkeypatch)
+    raws, models = DecodedRaws(capacity=1), ZoomModels()
+    (preview,) = list(raw_preview_job(raw, read=raws.read))
+    assert preview.values["sensor_hw"] == [3464, 5184]
+    opts = ZoomOptions(roi=(2592, 1700, 32, 32))
+    for _ in range(2):  # two queue runs of the same file
+        results = [e for e in zoom_queue([raw], model, 4, opts, models=models, read=raws.read)
+                   if isinstance(e, Result)]
+        assert results[0].values["colour"] == "camera"
+    assert len(opened) == 1 and raws.decodes == 1 and models.loads == 1
+    os.utime(raw, ns=(1, 1))  # the file changed on disk: decoded again; so is a changed model file
+    os.utime(model, ns=(1, 1))
+    list(zoom_queue([raw], model, 4, opts, models=models, read=raws.read))
+    assert len(opened) == 2 and models.loads == 2
+
+
+def test_decoded_raws_keep_the_latest_and_never_keep_failures(tmp_path, dng_path, malformed_paths):
+    from zoomstudio.core.raw import DecodedRaws
+
+    raws = DecodedRaws(capacity=1)
+    first = raws.read(dng_path)
+    assert raws.read(dng_path) is first and first.preview_read
+    with pytest.raises(RawReadError):
+        raws.read(malformed_paths[0])
+    with pytest.raises(RawReadError, match="no such file"):
+        raws.read(tmp_path / "missing.dng")
+    assert raws.read(dng_path) is first  # failures took no place
+    other = tmp_path / "copy.dng"
+    other.write_bytes(dng_path.read_bytes())
+    raws.read(other)
+    assert raws.read(dng_path) is not first and raws.decodes == 3  # capacity 1: the first was let go
+    with pytest.raises(ValueError, match="capacity"):
+        DecodedRaws(capacity=0)
+
+
+def test_checking_dropped_inputs_names_each_bad_file_and_keeps_the_good(tmp_path, arw_path, malformed_paths):
+    from zoomstudio.core.events import CancelToken, Cancelled, Problem
+    from zoomstudio.core.infer.inputs import NO_RAWS, check_inputs
+
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    events = list(check_inputs([arw_path, malformed_paths[0], empty, tmp_path / "gone.ARW"]))
+    problems = {e.item: e.reason for e in events if isinstance(e, Problem)}
+    assert problems[str(empty)] == NO_RAWS and problems[str(tmp_path / "gone.ARW")] == "no such file"
+    assert str(malformed_paths[0]) in problems
+    assert events[-1].values == {"files": [str(arw_path)]}
+    token = CancelToken()
+    token.cancel()
+    assert isinstance(list(check_inputs([arw_path], cancel=token))[-1], Cancelled)
+
+
+@pytest.mark.parametrize("sample", ["arw_path", "dng_path"])
+def test_dng_output_is_linear_raw_that_libraw_renders_in_our_colours(request, sample, tmp_path):
+    """A 16-bit LinearRaw DNG with the camera's white balance, matrix and EXIF: LibRaw (rawpy) opens it
+    and renders the colours of our TIFF (CIEDE2000 well under 2)."""
+    import rawpy
+    import tifffile
+
+    from zoomstudio.core.infer import zoom_description
+    from zoomstudio.core.metrics.colour_difference import delta_e_map
+    from zoomstudio.core.raw import read_raw_metadata
+    from zoomstudio.core.raw.header import read_raw_header
+
+    path = request.getfixturevalue(sample)
+    meta = read_raw_metadata(path)
+    events = list(zoom_raw(path, _net(), ZoomOptions(roi=(meta.width // 2, meta.height // 2, 96, 64))))
+    res = [e for e in events if isinstance(e, Result)][0].values
+    kwargs = dict(exif=res["exif"], description=zoom_description(res, path.name), colour=res["camera_colour"],
+                  xyz_to_cam=res["xyz_to_cam"])
+    tiff = write_image(tmp_path / "z.tif", res["image"], "tiff", **kwargs)
+    dng = write_image(tmp_path / "z.dng", res["image"], "dng", **kwargs)
+    with tifffile.TiffFile(dng) as tif:
+        page = tif.pages[0]
+        assert page.photometric == 34892 and page.dtype == np.uint16 and page.shape == (256, 384, 3)
+    with rawpy.imread(str(dng)) as raw:
+        rendered = raw.postprocess(use_camera_wb=True, no_auto_bright=True, gamma=(2.4, 12.92), output_bps=16,
+                                   user_flip=0, adjust_maximum_thr=0).astype(np.float32) / 65535
+    de = delta_e_map(rendered, read_image(tiff))
+    assert de.mean() < 0.5 and np.percentile(de, 99) < 2.0, (de.mean(), np.percentile(de, 99))
+    header = read_raw_header(dng)  # the camera's white balance, names and EXIF travel with it
+    np.testing.assert_allclose(header.wb_gains[:3], meta.wb_gains[:3], rtol=1e-3)
+    assert (header.exif.make, header.exif.model) == (meta.exif.make, meta.exif.model)
+    assert header.exif.focal_length == meta.exif.focal_length and header.exif.iso == meta.exif.iso
+    assert header.cfa_pattern is None and "not a Bayer" in header.not_bayer

@@ -55,3 +55,35 @@ def test_numpy_values_cross_the_process_boundary(tiny_config):
     assert isinstance(events[-1], RunFinished) and events[-1].reason == "completed"
     preview = next(e for e in events if isinstance(e, PreviewReady))
     assert all(isinstance(v, np.ndarray) and v.dtype == np.uint8 for v in preview.images.values())
+
+
+def test_a_service_keeps_its_state_runs_jobs_at_once_and_survives_its_process_dying():
+    import threading
+
+    from zoomstudio.core.process_job import ChildService
+
+    service = ChildService("child_jobs:Counter", name="test-service")
+    try:
+        (first,) = list(service.run("bump"))
+        (second,) = list(service.run("bump"))
+        assert first[0] == second[0] != os.getpid() and (first[1], second[1]) == (1, 2)  # one process, one state
+        # two jobs at once: a long one is cancelled while a short one completes beside it
+        token, seen, short = CancelToken(), [], []
+        long_job = threading.Thread(target=lambda: seen.extend(service.run("count", 10_000, cancel=token,
+                                                                           delay=0.01)))
+        long_job.start()
+        short.extend(service.run("count", 3))
+        token.cancel()
+        long_job.join(30)
+        assert [e.done for e in short] == [1, 2, 3] and seen[-1] == "cancelled" and len(seen) < 5000
+        with pytest.raises(ChildJobError, match=r"^ValueError: frame.ARW: not a RAW file$"):
+            list(service.run("boom"))
+        with pytest.raises(ChildJobError, match="no job '_start'"):
+            list(service.run("_start"))
+        with pytest.raises(ChildJobError, match="test-service process exited with code 3"):
+            list(service.run("die"))
+        (fresh,) = list(service.run("bump"))  # a new process, a new state
+        assert fresh[0] != first[0] and fresh[1] == 1
+    finally:
+        service.close()
+    assert not service.running

@@ -20,8 +20,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--roi", type=_roi, help="region x,y,w,h in sensor pixels (default: centre 1/scale)")
     p.add_argument("--model", help="weights file (.safetensors); default: the bundled model for --scale")
     p.add_argument("-o", "--output", help="output folder (default: next to each input)")
-    p.add_argument("--format", choices=("tiff", "png", "png8", "jpeg"), default="tiff",
-                   help="tiff / png: 16-bit (default tiff); png8 / jpeg: 8-bit")
+    p.add_argument("--format", choices=("tiff", "png", "png8", "jpeg", "dng"), default="tiff",
+                   help="tiff / png: 16-bit (default tiff); png8 / jpeg: 8-bit; dng: 16-bit linear DNG with "
+                        "the camera's white balance, colour matrix and EXIF, to finish in a raw developer")
     p.add_argument("--colour", "--color", dest="colour", choices=("camera", "libraw", "model"), default="camera",
                    help="camera: the camera's own colours, from its JPEG (embedded preview or a sibling .JPG; "
                         "default); libraw: the file's white balance and colour matrix, sRGB; model: the "
@@ -43,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     from ..core.fileio import OutputExistsError, output_paths, refuse_existing, unwritable_reason
     from ..core.infer import FORMATS, ZoomOptions, write_image, zoom_description
     from ..core.infer.batch import load_zoom_model, zoom_files
-    from ..core.infer.inputs import collect_raws
+    from ..core.infer.inputs import NO_RAWS, collect_raws
     from .errors import CliError
     from .progress import TerminalProgress, interruptible
 
@@ -72,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
             raise CliError(f"{folder}: the output folder is not writable ({unwritable_reason(folder)})")
     failures = len(missing)
     for m in missing:
-        print(f"{m}", flush=True)
+        print(f"{m}: {NO_RAWS}", flush=True)
     progress = TerminalProgress(quiet=args.quiet)
     cancel = CancelToken()
     # first Ctrl-C: finish cleanly (no half-written file), exit 130
@@ -89,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
             path, result, target = Path(ev.item), ev.values, targets[Path(ev.item)]
             try:
                 write_image(target, result["image"], args.format, exif=result["exif"],
-                            description=zoom_description(result, path.name), overwrite=args.overwrite)
+                            description=zoom_description(result, path.name), overwrite=args.overwrite,
+                            colour=result["camera_colour"], xyz_to_cam=result["xyz_to_cam"])
             except (OSError, ValueError) as exc:
                 failures += 1
                 why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import resource
 from pathlib import Path
 
@@ -13,17 +12,12 @@ import qtawesome as qta
 from PySide6.QtCore import QByteArray, Qt, QTimer
 from PySide6.QtGui import QAction, QIcon
 from PySide6.QtWidgets import (
-    QComboBox,
     QDialog,
-    QDialogButtonBox,
     QDockWidget,
     QFileDialog,
-    QFormLayout,
     QLabel,
-    QLineEdit,
     QMainWindow,
     QMessageBox,
-    QSpinBox,
     QTabWidget,
 )
 
@@ -37,6 +31,9 @@ from .gc_guard import GuiThreadGarbageCollector
 from .inspector import AlignmentInspector
 from .settings import Settings
 from .training_panel import TrainingPanel
+from .controllers.zoom import ZoomController
+from .preferences import PreferencesDialog
+from .system import gpu_count
 from .worker import JobRunner
 from .zoom_panel import ZoomPanel
 
@@ -87,12 +84,12 @@ class MainWindow(QMainWindow):
         self.preview_job = JobRunner(self)
         self.align_job = JobRunner(self)
         self.train_job = JobRunner(self)
-        self.zoom_job = JobRunner(self)
-        self.zoom_preview_job = JobRunner(self)
-        self._next_zoom_preview: str | None = None
         self.eval_job = JobRunner(self)
-        self.jobs = (self.train_job, self.zoom_job, self.align_job, self.preview_job, self.scan_job, self.eval_job,
-                     self.zoom_preview_job)  # training first: shutdown cancels it first
+        self.zooming = ZoomController(self.zoom, self.compare, self.settings, self)
+        self.zooming.error.connect(self.show_error)
+        self.zooming.show.connect(self.tabs.setCurrentWidget)
+        # training first: shutdown cancels it first
+        self.jobs = (self.train_job, self.align_job, self.preview_job, self.scan_job, self.eval_job)
         for job in self.jobs:
             job.failed.connect(self.show_error)
         self.scan_job.event.connect(self._scan_event)
@@ -102,8 +99,6 @@ class MainWindow(QMainWindow):
         self.align_job.finished.connect(lambda: self._align_finished())
         self.train_job.event.connect(self.training.on_event)
         self.train_job.finished.connect(self._train_finished)
-        self.zoom_job.event.connect(self._zoom_event)
-        self.zoom_job.finished.connect(self._zoom_finished)
         self.eval_job.event.connect(self._eval_event)
         self.eval_job.finished.connect(lambda: self.compare.set_evaluating(False))
         self.compare.cancel_evaluation.clicked.connect(self.eval_job.cancel)
@@ -119,20 +114,11 @@ class MainWindow(QMainWindow):
         self.gpus = gpu_count()  # once: nvidia-smi, not torch, so the window opens fast
         # a CPU-only machine starts from the config that trains in minutes there
         self.training.apply_preset("paper-4x" if self.gpus else "default-4x")
-        self.zoom.run_requested.connect(self.run_zoom_queue)
-        self.zoom.preview_requested.connect(self.load_zoom_preview)
-        self.zoom_preview_job.event.connect(self._zoom_preview_event)
-        self.zoom_preview_job.finished.connect(self._zoom_preview_finished)
-        self.zoom.cancel_requested.connect(self._cancel_zoom)
-        self._zoom_cancel_requested = False
-        self._zoom_queue_grew = False
-        self.zoom.save_requested.connect(self.save_zoom_result)
         self.zoom.model.setText(self.settings.last_model)
         self.index: DatasetIndex | None = None
         self._pending_index: DatasetIndex | None = None
         self.sequence: Sequence | None = None
         self.last_error: str | None = None
-        self.zoom_results: list[dict] = []
         self.errors_shown: list[str] = []
         self._restore_layout()
         self._update_status()
@@ -354,119 +340,12 @@ class MainWindow(QMainWindow):
     def dropEvent(self, event) -> None:
         paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
         event.acceptProposedAction()
-        self.add_raw_files(paths)
+        self.zooming.add_files(paths)
 
     def _open_raw_dialog(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self, "Open RAW files")
-        self.add_raw_files([Path(f) for f in files])
-
-    def add_raw_files(self, paths: list[Path]) -> None:
-        """Queue readable RAWs (folders are searched); unreadable ones get a message naming the reason."""
-        from ..core.infer.inputs import collect_raws
-        from ..core.raw import quick_check
-
-        files, missing = collect_raws(paths)
-        good, bad = [], list(missing)
-        for f in files:
-            reason = "no such file" if not f.exists() else quick_check(f)
-            if reason is None:
-                good.append(f)
-            else:
-                bad.append(f"{f}: {reason}")
-        if bad:
-            self.show_error("Some dropped files cannot be zoomed:\n" + "\n".join(bad))
-        if good:
-            self.zoom.add_files(good)
-            self.tabs.setCurrentWidget(self.zoom)
-            self.run_zoom_queue()
-
-    def run_zoom_queue(self) -> None:
-        if self.zoom_job.running:  # the running job took its file list: run the newcomers after it
-            self._zoom_queue_grew = True
-            return
-        self._zoom_queue_grew = False
-        if not self.zoom.queued():
-            return
-        from ..core.infer.zoom import ZoomOptions
-        from ..core.resources import default_model_path
-
-        scale = int(self.zoom.scale.currentText())
-        model = Path(self.zoom.model.text()) if self.zoom.model.text() else default_model_path(scale)
-        files = self.zoom.queued()
-        opts = ZoomOptions(roi=self.zoom.region(), tile=self.settings.tile or None,
-                           memory_mb=self.settings.memory_mb, device=self.settings.device,
-                           colour=self.zoom.colour.currentData(), with_bicubic=True)
-        self.zoom.run.setEnabled(False)
-        self.zoom.cancel.setEnabled(True)
-        self._zoom_cancel_requested = False
-        self.zoom_results = []
-        self.zoom_job.start(lambda token: _zoom_events(files, model, scale, opts, token))
-
-    def _zoom_event(self, ev) -> None:
-        if isinstance(ev, Progress):
-            self.zoom.progress.setMaximum(max(1, ev.total))
-            self.zoom.progress.setValue(ev.done)
-            self.zoom.status.setText(ev.message)
-        elif isinstance(ev, Problem):
-            self.show_error(str(ev))
-            self.zoom.mark(ev.item, self.zoom.FAILED, ev.reason)  # a device/model problem leaves files pending
-        elif isinstance(ev, Result):
-            self.zoom_results.append(ev.values | {"path": ev.item})
-            self.zoom.mark(ev.item, self.zoom.DONE, f"{ev.values['seconds']:.1f} s, {ev.values['colour']} colours")
-            self.compare.set_images({"bicubic": ev.values["bicubic"], "ours": ev.values["image"]})
-            self.tabs.setCurrentWidget(self.compare)
-            self.zoom.save.setEnabled(True)
-            note = f" ({ev.values['colour_note']})" if ev.values["colour_note"] else ""
-            self.zoom.status.setText(f"{Path(ev.item).name}: zoomed in {ev.values['seconds']:.1f} s, "
-                                     f"{ev.values['colour']} colours{note}")
-
-    def load_zoom_preview(self, path: str) -> None:
-        """Load a queued RAW's preview in the background (the latest request wins)."""
-        if self.zoom_preview_job.running:
-            self._next_zoom_preview = path
-            return
-        self._next_zoom_preview = None
-        self.zoom_preview_job.start(lambda token, p=path: _zoom_preview_events(p))
-
-    def _zoom_preview_event(self, ev) -> None:
-        if isinstance(ev, Result):
-            self.zoom.set_preview(ev.values["image"], tuple(ev.values["sensor_hw"]), ev.item)
-        elif isinstance(ev, Problem):
-            self.zoom.status.setText(str(ev))
-
-    def _zoom_preview_finished(self) -> None:
-        if self._next_zoom_preview is not None:
-            self.load_zoom_preview(self._next_zoom_preview)
-
-    def _cancel_zoom(self) -> None:
-        self._zoom_cancel_requested = True
-        self.zoom_job.cancel()
-
-    def _zoom_finished(self) -> None:
-        self.zoom.run.setEnabled(True)
-        self.zoom.cancel.setEnabled(False)
-        if self._zoom_queue_grew and not self._zoom_cancel_requested:  # files queued during this run
-            self.run_zoom_queue()
-
-    def save_zoom_result(self, fmt: str, path: str | None = None) -> Path | None:
-        from ..core.infer import FORMATS, write_image, zoom_description
-
-        if not self.zoom_results:
-            return None
-        r = self.zoom_results[-1]
-        src = Path(r["path"])
-        if path is None:
-            default = str(src.with_name(f"{src.stem}_zoom{r['scale']}x{FORMATS[fmt]}"))
-            path, _ = QFileDialog.getSaveFileName(self, "Save zoomed image", default)
-            if not path:
-                return None
-        try:
-            out = write_image(path, r["image"], fmt, exif=r["exif"], description=zoom_description(r, src.name))
-        except (OSError, ValueError) as exc:
-            self.show_error(f"{path}: cannot save ({exc})")
-            return None
-        self.zoom.status.setText(f"saved {out}")
-        return out
+        if files:
+            self.zooming.add_files([Path(f) for f in files])
 
     # ---------------------------------------------------------------- evaluation
     def evaluate_dataset(self, model: str | None = None, baselines: dict[str, str] | None = None) -> None:
@@ -525,76 +404,10 @@ class MainWindow(QMainWindow):
         """Cancel every job, wait for them (training saves its checkpoint), save settings."""
         for job in self.jobs:
             job.cancel()
+        self.zooming.close()
         for job in self.jobs:
             job.wait(120000)
         self.save_settings()
-
-
-def gpu_count() -> int:
-    """CUDA devices this process would see, without importing torch (2.5 s) on the GUI thread."""
-    import shutil
-    import subprocess
-    import sys
-
-    if "torch" in sys.modules:
-        return sys.modules["torch"].cuda.device_count()
-    smi = shutil.which("nvidia-smi")
-    if smi is None:
-        return 0
-    try:
-        out = subprocess.run([smi, "--query-gpu=index", "--format=csv,noheader"], capture_output=True, text=True,
-                             timeout=3)
-    except (OSError, subprocess.TimeoutExpired):
-        return 0
-    found = len([line for line in out.stdout.splitlines() if line.strip()]) if out.returncode == 0 else 0
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
-    if visible is not None:  # the ids torch will number cuda:0, cuda:1, ...
-        found = min(found, len([v for v in visible.split(",") if v.strip() and not v.strip().startswith("-")]))
-    return found
-
-
-class PreferencesDialog(QDialog):
-    def __init__(self, settings: Settings, parent=None, gpus: int | None = None) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("Preferences")
-        self.settings = settings
-        self.device = QComboBox()
-        self.device.setEditable(True)  # any torch device name; checked when a job starts
-        gpus = gpu_count() if gpus is None else gpus
-        self.device.addItems(["auto", "cpu"] + [f"cuda:{i}" for i in range(gpus)])
-        self.device.setCurrentText(settings.device)
-        self.tile = QSpinBox()
-        self.tile.setRange(0, 4096)
-        self.tile.setSpecialValueText("from memory budget")
-        self.tile.setValue(settings.tile)
-        self.memory = QSpinBox()
-        self.memory.setRange(64, 65536)
-        self.memory.setValue(settings.memory_mb)
-        self.lpips = QComboBox()
-        self.lpips.addItems(["alex", "vgg"])
-        self.lpips.setCurrentText(settings.lpips_net)
-        self.runs_dir = QLineEdit(settings.runs_dir)
-        self.output_dir = QLineEdit(settings.output_dir)
-        form = QFormLayout(self)
-        form.addRow("Device", self.device)
-        form.addRow("Tile size", self.tile)
-        form.addRow("Memory budget (MB)", self.memory)
-        form.addRow("LPIPS network", self.lpips)
-        form.addRow("Runs folder", self.runs_dir)
-        form.addRow("Output folder", self.output_dir)
-        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
-        form.addRow(buttons)
-
-    def apply(self) -> None:
-        s = self.settings
-        s.device = self.device.currentText()
-        s.tile = self.tile.value()
-        s.memory_mb = self.memory.value()
-        s.lpips_net = self.lpips.currentText()
-        s.runs_dir = self.runs_dir.text()
-        s.output_dir = self.output_dir.text()
 
 
 # ---------------------------------------------------------------- job generators (run in worker threads)
@@ -630,36 +443,3 @@ def _train_events(config, resume, token):
     from ..core.process_job import run_in_child
 
     yield from run_in_child("zoomstudio.core.train.loop:train", config, resume=resume, cancel=token, nice=5)
-
-
-def _zoom_preview_events(path: str):
-    """A quick half-size render of a RAW for choosing the zoom region."""
-    from ..core.raw import RawReadError
-    from ..core.raw.preview import raw_preview
-
-    try:
-        rgb, sensor_hw = raw_preview(path)
-    except (RawReadError, OSError) as exc:
-        yield Problem(path, f"no preview ({getattr(exc, 'reason', exc)})")
-        return
-    yield Result(path, {"image": rgb, "sensor_hw": list(sensor_hw)})
-
-
-def _zoom_events(files, model, scale, opts, token):
-    """Load the model, then the core batch zoom; a device or model problem is one Problem."""
-    import dataclasses
-
-    from ..core.device import pick_device
-    from ..core.infer.batch import load_zoom_model, zoom_files
-
-    try:
-        opts = dataclasses.replace(opts, device=str(pick_device(opts.device)))  # "auto": CUDA when present
-    except (ValueError, RuntimeError) as exc:
-        yield Problem(f"device {opts.device}", str(exc))
-        return
-    try:
-        net, model_name = load_zoom_model(model, scale, opts.device)
-    except (ValueError, OSError) as exc:
-        yield Problem(str(model), f"cannot load the model ({exc})")
-        return
-    yield from zoom_files(files, net, opts, model_name=model_name, cancel=token)

@@ -68,7 +68,7 @@ class ZoomPanel(QWidget):
         self.cancel = QPushButton(qta.icon("mdi.stop"), "Cancel")
         self.cancel.setEnabled(False)
         self.fmt = QComboBox()
-        self.fmt.addItems(["tiff", "png", "png8", "jpeg"])
+        self.fmt.addItems(["tiff", "png", "png8", "jpeg", "dng"])
         self.save = QPushButton(qta.icon("mdi.content-save"), "Save result…")
         self.save.setEnabled(False)
         self.progress = QProgressBar()

@@ -7,12 +7,20 @@ own (its embedded or sibling JPEG, see ``reference``). numpy only at import.
 
 from .camera import CameraColour, cam_to_srgb_from_xyz, camera_colour, colour_of
 from .look import ColourLook, fit_look
-from .render import bicubic_camera_rgb, packed_to_camera_rgb, render_camera_rgb, render_packed, white_balance_ratio
+from .render import (
+    bicubic_camera_rgb,
+    camera_encoding,
+    packed_to_camera_rgb,
+    render_camera_rgb,
+    render_packed,
+    white_balance_ratio,
+)
 from .srgb import linear_to_srgb, srgb_to_linear, to_uint8
 
 __all__ = [
     "bicubic_camera_rgb",
     "CameraColour",
+    "camera_encoding",
     "ColourLook",
     "cam_to_srgb_from_xyz",
     "camera_colour",

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .camera import CameraColour
-from .srgb import linear_to_srgb
+from .camera import SRGB_TO_XYZ, CameraColour, cam_to_srgb_from_xyz
+from .srgb import linear_to_srgb, srgb_to_linear
 
 
 def packed_to_camera_rgb(packed: np.ndarray) -> np.ndarray:
@@ -37,6 +37,30 @@ def render_camera_rgb(cam_rgb: np.ndarray, colour: CameraColour, *, linear: bool
     rgb = balanced @ colour.cam_to_srgb.T.astype(np.float32)
     np.clip(rgb, 0.0, 1.0, out=rgb)
     return rgb if linear else linear_to_srgb(rgb)
+
+
+def camera_encoding(srgb: np.ndarray, colour: CameraColour,
+                    xyz_to_cam: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Undo :func:`render_camera_rgb` for a raw developer: sRGB (H, W, 3) in [0, 1] -> ``(camera_rgb,
+    color_matrix, as_shot_neutral)`` such that rendering ``camera_rgb`` (float32, [0, 1], clipped) with
+    that matrix (XYZ -> camera, D65) and neutral, as LibRaw does, gives ``srgb`` back (in gamut).
+
+    The white balance is normalised to a smallest gain of 1, as LibRaw scales it, so the stored values
+    need no headroom; ``xyz_to_cam`` (the camera's own matrix) is kept when it gives ``colour``'s
+    matrix, else the matrix that does is derived from ``colour.cam_to_srgb``.
+    """
+    if srgb.ndim != 3 or srgb.shape[2] != 3:
+        raise ValueError(f"image must be (H, W, 3), got {srgb.shape}")
+    wb = np.asarray(colour.wb, dtype=np.float64)
+    wb = wb / wb.min()
+    balanced = srgb_to_linear(srgb) @ np.linalg.inv(colour.cam_to_srgb).T.astype(np.float32)
+    camera = np.clip(balanced / wb.astype(np.float32), 0.0, 1.0)
+    own = None if xyz_to_cam is None else cam_to_srgb_from_xyz(xyz_to_cam)
+    if own is not None and np.allclose(own, colour.cam_to_srgb, atol=1e-6):
+        matrix = np.asarray(xyz_to_cam, dtype=np.float64)[:3, :3]
+    else:  # rows of inv(cam_to_srgb) sum to 1: LibRaw's normalisation then gives cam_to_srgb back exactly
+        matrix = np.linalg.inv(colour.cam_to_srgb) @ np.linalg.inv(SRGB_TO_XYZ)
+    return camera.astype(np.float32), matrix, 1.0 / wb
 
 
 def render_packed(packed: np.ndarray, colour: CameraColour, *, linear: bool = False,

@@ -27,9 +27,41 @@ def load_zoom_model(model: str | Path | None, scale: int, device: str = "cpu"):
     return net, path.name
 
 
-def zoom_files(files: list[Path], net, options, *, model_name: str = "",
-               cancel: CancelToken | None = None) -> Iterator[Progress | Problem | Result | Cancelled]:
-    """Zoom each of ``files`` with ``net`` and ``options`` (a ZoomOptions).
+class ZoomModels:
+    """The last zoom model loaded, kept while its file is unchanged, so a queue run after another one
+    (the app zooms each drop as it comes) does not read and build the network again.
+
+    Used by one job at a time (the app's zoom job); ``loads`` counts real loads.
+    """
+
+    def __init__(self) -> None:
+        self.loads = 0
+        self._key: tuple | None = None
+        self._loaded: tuple | None = None
+
+    def get(self, model: str | Path | None, scale: int, device: str = "cpu"):
+        """As :func:`load_zoom_model`, from the kept network when file, scale and device are the same."""
+        from ..resources import default_model_path
+
+        path = Path(model) if model else default_model_path(scale)
+        try:
+            st = path.stat()
+            key = (str(path.resolve()), st.st_mtime_ns, st.st_size, scale, device)
+        except OSError:
+            key = None  # load_zoom_model names the problem
+        if key is not None and key == self._key:
+            return self._loaded
+        self._key, self._loaded = None, None  # the old network is released before the new one is built
+        loaded = load_zoom_model(model, scale, device)
+        self.loads += 1
+        self._key, self._loaded = key, loaded
+        return loaded
+
+
+def zoom_files(files: list[Path], net, options, *, model_name: str = "", cancel: CancelToken | None = None,
+               read=None) -> Iterator[Progress | Problem | Result | Cancelled]:
+    """Zoom each of ``files`` with ``net`` and ``options`` (a ZoomOptions); ``read`` as
+    :func:`~.zoom.zoom_raw`'s (e.g. the app's :class:`~..raw.cache.DecodedRaws`).
 
     Yields ``Progress`` over the whole batch, one ``Result`` per zoomed file (``item`` = its path,
     ``values`` as :func:`~.zoom.zoom_raw`'s), a ``Problem`` per file that cannot be zoomed (the others
@@ -43,7 +75,7 @@ def zoom_files(files: list[Path], net, options, *, model_name: str = "",
             yield Cancelled(f"zoom cancelled after {i} of {len(files)} files")
             return
         try:
-            for ev in zoom_raw(path, net, options, model_name=model_name, cancel=cancel):
+            for ev in zoom_raw(path, net, options, model_name=model_name, cancel=cancel, read=read):
                 if isinstance(ev, Progress):
                     yield Progress(i * 3 + ev.done, 3 * len(files), ev.message)
                 elif isinstance(ev, Cancelled):
@@ -53,3 +85,25 @@ def zoom_files(files: list[Path], net, options, *, model_name: str = "",
                     yield ev
         except (RawReadError, ValueError, OSError) as exc:
             yield Problem(str(path), exc.reason if isinstance(exc, RawReadError) else str(exc))
+
+
+def zoom_queue(files: list[Path], model: str | Path | None, scale: int, options, *, models: ZoomModels,
+               read=None, cancel: CancelToken | None = None) -> Iterator[Progress | Problem | Result | Cancelled]:
+    """The app's zoom run: the device resolved (``"auto"``: CUDA when present), the model from ``models``
+    (loaded once across runs), then :func:`zoom_files`. A device or model problem is one ``Problem``
+    (item: the device or the model file) and nothing is zoomed."""
+    import dataclasses
+
+    from ..device import pick_device
+
+    try:
+        options = dataclasses.replace(options, device=str(pick_device(options.device)))
+    except (ValueError, RuntimeError) as exc:
+        yield Problem(f"device {options.device}", str(exc))
+        return
+    try:
+        net, model_name = models.get(model, scale, options.device)
+    except (ValueError, OSError) as exc:
+        yield Problem(str(model), f"cannot load the model ({exc})")
+        return
+    yield from zoom_files(files, net, options, model_name=model_name, cancel=cancel, read=read)

@@ -101,7 +101,7 @@ def camera_look_of(raw) -> tuple[ColourLook | None, str]:
     from ..raw.preview import camera_rendering
 
     path = Path(raw.meta.path)
-    rendering = camera_rendering(path, raw.meta)
+    rendering = camera_rendering(raw)
     if rendering is None:
         return None, "LibRaw's colours: no camera JPEG in the file or beside it"
     try:
@@ -126,7 +126,7 @@ def camera_view(raw, roi: tuple[int, int, int, int], out_hw: tuple[int, int] | N
 
     x, y, w, h = roi
     out_hw = out_hw or (h, w)
-    rendering = camera_rendering(Path(raw.meta.path), raw.meta)
+    rendering = camera_rendering(raw)
     if rendering is not None:
         return rendering_region(rendering.image, raw.mosaic.shape, roi, out_hw, raw.meta.colour_crop), rendering.source
     region = libraw_rendering(raw.meta.path)[y : y + h, x : x + w]

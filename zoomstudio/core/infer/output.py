@@ -14,9 +14,12 @@ from __future__ import annotations
 import struct
 import zlib
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 
+from ..events import Problem, Progress, Result
+from ..colour import CameraColour
 from ..fileio import atomic_output
 from ..raw.exif import (
     TAG_DATETIME_ORIGINAL,
@@ -28,7 +31,7 @@ from ..raw.exif import (
     exif_bytes,
 )
 
-FORMATS = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg"}
+FORMATS = {"tiff": ".tif", "png": ".png", "png8": ".png", "jpeg": ".jpg", "dng": ".dng"}
 
 
 TAG_ICC_PROFILE = 34675
@@ -131,9 +134,14 @@ def _png_with_exif(png: bytes, exif: bytes) -> bytes:
 
 def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: ExifInfo | None = None,
                 description: str = "", software: str = "ZoomStudio", quality: int = 95,
-                overwrite: bool = True) -> Path:
-    """Write ``rgb`` (H, W, 3) float in [0, 1] as ``fmt`` (tiff, png: 16-bit; png8, jpeg: 8-bit).
+                overwrite: bool = True, colour: CameraColour | None = None,
+                xyz_to_cam: np.ndarray | None = None) -> Path:
+    """Write ``rgb`` (H, W, 3) sRGB float in [0, 1] as ``fmt`` (tiff, png: 16-bit; png8, jpeg: 8-bit;
+    dng: a 16-bit LinearRaw DNG in the camera's own colour space).
 
+    For ``dng``, ``colour`` (the source RAW's :class:`CameraColour`) and ``xyz_to_cam`` (its XYZ ->
+    camera matrix, when known) give the white balance and matrices the DNG carries, so a raw
+    developer renders the same colours as the TIFF; without them the DNG is in linear sRGB.
     ``overwrite=False`` refuses an existing ``path`` (:class:`~zoomstudio.core.fileio.OutputExistsError`).
     """
     import cv2
@@ -144,6 +152,14 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
         raise ValueError(f"image must be (H, W, 3), got {rgb.shape}")
     path = Path(path)
     info = exif or ExifInfo()
+    if fmt == "dng":
+        from ..colour import camera_encoding
+        from ..raw.dng import write_linear_dng
+
+        colour = colour or CameraColour(np.ones(3), np.eye(3), "sRGB")
+        camera_rgb, matrix, neutral = camera_encoding(rgb, colour, xyz_to_cam)
+        return write_linear_dng(path, camera_rgb, color_matrix=matrix, as_shot_neutral=neutral, exif=info,
+                                description=description, overwrite=overwrite)
     rgb = np.clip(np.nan_to_num(rgb.astype(np.float32)), 0.0, 1.0)
     with atomic_output(path, overwrite=overwrite) as tmp:
         if fmt == "tiff":
@@ -188,3 +204,21 @@ def read_image(path: str | Path) -> np.ndarray:
         data = data[..., ::-1]
     scale = 65535.0 if data.dtype == np.uint16 else 255.0
     return np.ascontiguousarray(data).astype(np.float32) / scale
+
+
+def save_image_job(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: ExifInfo | None = None,
+                   description: str = "", overwrite: bool = True, colour: CameraColour | None = None,
+                   xyz_to_cam: np.ndarray | None = None, cancel=None) -> Iterator[Progress | Problem | Result]:
+    """:func:`write_image` as a job, for a front end that must not wait on the disk (a 16-bit TIFF of a
+    full frame takes seconds): ``Progress``, then ``Result`` (item: the written path) or one ``Problem``
+    naming the file and the reason (nothing half-written is left: the write is atomic)."""
+    path = Path(path)
+    yield Progress(0, 1, f"saving {path.name}")
+    try:
+        out = write_image(path, rgb, fmt, exif=exif, description=description, overwrite=overwrite,
+                          colour=colour, xyz_to_cam=xyz_to_cam)
+    except (OSError, ValueError) as exc:
+        yield Problem(str(path), f"cannot save ({exc})")
+        return
+    yield Progress(1, 1, f"saved {out}")
+    yield Result(str(out), {"path": str(out), "format": fmt})

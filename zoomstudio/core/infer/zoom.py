@@ -11,65 +11,23 @@ hold the image (float32 (H, W, 3) in [0, 1]) and what produced it.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
 
 from ..events import CancelToken, Cancelled, Progress, Result
+from ..raw import RawImage, read_raw
+from ..colour import colour_of
 from .colours import COLOUR_MODES, colour_output
+from .options import ZoomOptions, centre_roi, snap_roi
 from .tiled import TilePlan, plan_tiles, zoom_tensor
 
 log = logging.getLogger(__name__)
-
-
-#: the smallest decoder tile (input pixels) the tiler can overlap sensibly
-MIN_TILE = 16
-
-
-@dataclass(frozen=True)
-class ZoomOptions:
-    """``roi`` = (x, y, w, h) in sensor pixels (default: the central 1/scale of the frame)."""
-
-    roi: tuple[int, int, int, int] | None = None
-    tile: int | None = None
-    memory_mb: float = 1024.0
-    device: str = "cpu"
-    use_wb: bool = True
-    colour: str = "camera"  # camera | libraw | model (see infer.colours)
-    with_bicubic: bool = False  # also return the bicubic baseline with the same colours
-
-    def __post_init__(self) -> None:
-        if self.tile is not None and (not isinstance(self.tile, int) or self.tile < MIN_TILE):
-            raise ValueError(f"tile must be at least {MIN_TILE} input pixels, got {self.tile!r}")
-        if not self.memory_mb > 0:
-            raise ValueError(f"memory budget must be positive, got {self.memory_mb!r} MB")
-        if self.colour not in COLOUR_MODES:
-            raise ValueError(f"colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}")
-        if self.roi is not None and (len(self.roi) != 4 or min(self.roi[2:]) < 2 or min(self.roi[:2]) < 0):
-            raise ValueError(f"roi must be x,y,w,h with x, y >= 0 and w, h >= 2, got {self.roi}")
-
-
-def centre_roi(width: int, height: int, scale: int) -> tuple[int, int, int, int]:
-    """The central 1/scale of a frame, on even pixels (CFA phase kept)."""
-    w = max(2, int(width / scale) // 2 * 2)
-    h = max(2, int(height / scale) // 2 * 2)
-    return ((width - w) // 2) // 2 * 2, ((height - h) // 2) // 2 * 2, w, h
-
-
-def snap_roi(roi, width: int, height: int) -> tuple[int, int, int, int]:
-    """Clamp a user ROI to the frame and snap it to even pixels. Raises ValueError if empty."""
-    x, y, w, h = (int(v) for v in roi)
-    x, y = max(0, x) // 2 * 2, max(0, y) // 2 * 2
-    w = min(w, width - x) // 2 * 2
-    h = min(h, height - y) // 2 * 2
-    if w < 2 or h < 2:
-        raise ValueError(f"region {tuple(roi)} is outside the {width}x{height} frame")
-    return x, y, w, h
 
 
 def _wb_for(raw) -> np.ndarray:
@@ -90,17 +48,16 @@ def _wb_for(raw) -> np.ndarray:
     return np.array([g[0], g[1], g[3]])
 
 
-def zoom_description(values: dict, source_name: str) -> str:
-    """The ImageDescription written with a zoom result (what, where, which model, which colours)."""
-    x, y, w, h = values["roi"]
-    return (f"ZoomStudio {values['scale']}X zoom of {source_name} region {x},{y},{w},{h} with model "
-            f"{values['model']}, {values['colour']} colours")
-
-
 def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, model_name: str = "",
-             cancel: CancelToken | None = None) -> Iterator[Progress | Result | Cancelled]:
-    """Zoom one RAW with ``net`` (a ZoomNet with 4 input channels). Raises RawReadError for bad files."""
-    from ..raw import read_raw
+             cancel: CancelToken | None = None,
+             read: Callable[[Path], RawImage] | None = None) -> Iterator[Progress | Result | Cancelled]:
+    """Zoom one RAW with ``net`` (a ZoomNet with 4 input channels). Raises RawReadError for bad files.
+
+    The file is opened once: mosaic, metadata and the embedded preview (the camera's colours) come
+    from one decode, by ``read`` when given (a :class:`~..raw.cache.DecodedRaws` shares it with the
+    app's preview) else :func:`read_raw`. White balance comes from the sequence's wb.txt or the
+    decoded data, never from another rendering.
+    """
     from ..raw.pack import pack_normalized
 
     t0 = time.perf_counter()
@@ -111,7 +68,7 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
         raise ValueError(f"colour must be one of {', '.join(COLOUR_MODES)}, got {options.colour!r}")
     scale = net.config.zoom
     yield Progress(0, 3, f"{path.name}: decoding")
-    raw = read_raw(path)
+    raw = read(path) if read is not None else read_raw(path, with_preview=options.colour == "camera")
     H, W = raw.mosaic.shape
     roi = snap_roi(options.roi, W, H) if options.roi else centre_roi(W, H, scale)
     x, y, w, h = roi
@@ -148,7 +105,9 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
         "scale": scale,
         "wb_gains": gains.tolist(),
         "exif": raw.meta.exif,
+        "camera_colour": colour_of(raw.meta),  # what a DNG of the result carries
+        "xyz_to_cam": raw.meta.color_matrix,
         "model": model_name,
-        "tiles": plan,
+        "tiles": dataclasses.asdict(plan),  # plain values: results cross processes without torch
         "seconds": time.perf_counter() - t0,
     })

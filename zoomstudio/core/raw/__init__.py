@@ -4,6 +4,7 @@
 gives the network input (4, H/2, W/2) float32, R, G1, B, G2 in [0, 1].
 """
 
+from .cache import DecodedRaws
 from .decode import RawImage, RawMetadata, quick_check, read_raw, read_raw_metadata
 from .dng import write_dng
 from .errors import RawReadError, UnsupportedRawError
@@ -20,6 +21,7 @@ from .pack import (
 )
 
 __all__ = [
+    "DecodedRaws",
     "ExifInfo",
     "PACKED_CHANNELS",
     "RawImage",

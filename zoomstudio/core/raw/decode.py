@@ -73,10 +73,18 @@ class RawMetadata:
 
 @dataclass(frozen=True)
 class RawImage:
-    """A decoded RAW: the visible mosaic (uint16 copy, (H, W)) and its metadata."""
+    """A decoded RAW: the visible mosaic (uint16 copy, (H, W)) and its metadata.
+
+    ``embedded_preview`` is the camera's preview stored in the file, taken from
+    the same LibRaw handle when asked for (``read_raw(..., with_preview=True)``):
+    JPEG bytes, or a bitmap array (H, W, 3) uint8/uint16; ``None`` when the
+    file holds none. ``preview_read`` says whether it was looked for at all.
+    """
 
     mosaic: np.ndarray
     meta: RawMetadata
+    embedded_preview: bytes | np.ndarray | None = None
+    preview_read: bool = False
 
     def black_per_pixel(self) -> np.ndarray:
         """Black level of every mosaic pixel, float32 (H, W)."""
@@ -319,9 +327,25 @@ def read_raw_metadata(path: str | Path) -> RawMetadata:
         return _read_metadata(raw, path)
 
 
-def read_raw(path: str | Path) -> RawImage:
+def extract_preview(raw, path: Path) -> bytes | np.ndarray | None:
+    """The embedded preview from an open handle (JPEG bytes or a bitmap array), ``None`` if there is none."""
+    import rawpy
+
+    try:
+        thumb = raw.extract_thumb()
+    except Exception as exc:  # no thumbnail, an unsupported or damaged one: the file itself is still fine
+        log.debug("%s: no embedded preview (%s)", path, _libraw_reason(exc))
+        return None
+    if thumb.format == rawpy.ThumbFormat.JPEG:
+        return bytes(thumb.data)
+    return np.array(thumb.data, copy=True)
+
+
+def read_raw(path: str | Path, *, with_preview: bool = False) -> RawImage:
     """Decode a Bayer RAW into a :class:`RawImage` (visible mosaic, uint16 (H, W) copy).
 
+    ``with_preview`` also takes the camera's embedded preview from the same
+    open (a zoom needs it for the camera's colours; one LibRaw open per file).
     Raises :class:`RawReadError` (or its subclass :class:`UnsupportedRawError`)
     with the path and a one-line reason; never returns garbage silently.
     """
@@ -330,8 +354,9 @@ def read_raw(path: str | Path) -> RawImage:
         meta = _read_metadata(raw, path)
         # The arrays die with the handle: copy them out inside the ``with``.
         mosaic = np.array(raw.raw_image_visible, dtype=np.uint16, copy=True)
+        preview = extract_preview(raw, path) if with_preview else None
     if mosaic.ndim != 2 or min(mosaic.shape) < 2:
         raise UnsupportedRawError(path, f"unsupported: visible area has shape {mosaic.shape}")
     if int(mosaic.max()) == int(mosaic.min()):
         raise UnsupportedRawError(path, f"unsupported: image data is constant ({int(mosaic.min())})")
-    return RawImage(mosaic=mosaic, meta=meta)
+    return RawImage(mosaic=mosaic, meta=meta, embedded_preview=preview, preview_read=with_preview)

@@ -36,6 +36,37 @@ def _flat_rationals(values, signed: bool = False) -> tuple[int, ...]:
     return tuple(out)
 
 
+def _colour_and_exif_tags(color_matrix, as_shot_neutral, info: ExifInfo) -> list:
+    """The DNG tags both writers share: version, colour (ColorMatrix1 for D65, AsShotNeutral), camera
+    names, orientation and the EXIF fields ZoomStudio reads."""
+    neutral = np.ones(3) if as_shot_neutral is None else np.asarray(as_shot_neutral, dtype=np.float64)
+    tags = [
+        (50706, _BYTE, 4, (1, 4, 0, 0), True),  # DNGVersion
+        (50707, _BYTE, 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
+        (50721, _SRATIONAL, 9, _flat_rationals(np.asarray(color_matrix).ravel(), signed=True), True),
+        (50778, _SHORT, 1, _D65, True),  # CalibrationIlluminant1
+        (50728, _RATIONAL, 3, _flat_rationals(neutral), True),  # AsShotNeutral
+        (274, _SHORT, 1, int(info.orientation or 1), True),  # Orientation
+    ]
+    make = info.make or "ZoomStudio"
+    model = info.model or "Synthetic"
+    tags += [
+        (271, _ASCII, 0, make, True),
+        (272, _ASCII, 0, model, True),
+        (50708, _ASCII, 0, f"{make} {model}", True),  # UniqueCameraModel
+    ]
+    if info.focal_length:
+        tags.append((37386, _RATIONAL, 1, _rational_pair(info.focal_length, den=1000), True))
+    if info.exposure_time:
+        tags.append((33434, _RATIONAL, 1, _rational_pair(info.exposure_time, den=100000), True))
+    if info.iso:
+        tags.append((34855, _SHORT, 1, int(round(info.iso)), True))
+    if info.datetime:
+        tags.append((36867, _ASCII, 0, info.datetime, True))
+        tags.append((306, _ASCII, 0, info.datetime, True))
+    return tags
+
+
 def write_dng(
     path: str | Path,
     mosaic: np.ndarray,
@@ -70,12 +101,7 @@ def write_dng(
         color_matrix = np.array(
             [[3.2406, -1.5372, -0.4986], [-0.9689, 1.8758, 0.0415], [0.0557, -0.2040, 1.0570]]
         )
-    neutral = np.ones(3) if as_shot_neutral is None else np.asarray(as_shot_neutral, dtype=np.float64)
-    info = exif or ExifInfo()
-
     tags = [
-        (50706, _BYTE, 4, (1, 4, 0, 0), True),  # DNGVersion
-        (50707, _BYTE, 4, (1, 1, 0, 0), True),  # DNGBackwardVersion
         (33421, _SHORT, 2, (2, 2), True),  # CFARepeatPatternDim
         (33422, _BYTE, 4, tuple(int(v) for v in cfa.ravel()), True),  # CFAPattern
         (50710, _BYTE, 3, (0, 1, 2), True),  # CFAPlaneColor
@@ -83,27 +109,7 @@ def write_dng(
         (50713, _SHORT, 2, (2, 2), True),  # BlackLevelRepeatDim
         (50714, _RATIONAL, 4, _flat_rationals(black.ravel()), True),  # BlackLevel
         (50717, _LONG, 1, int(white_level), True),  # WhiteLevel
-        (50721, _SRATIONAL, 9, _flat_rationals(np.asarray(color_matrix).ravel(), signed=True), True),
-        (50778, _SHORT, 1, _D65, True),  # CalibrationIlluminant1
-        (50728, _RATIONAL, 3, _flat_rationals(neutral), True),  # AsShotNeutral
-        (274, _SHORT, 1, int(info.orientation or 1), True),  # Orientation
-    ]
-    make = info.make or "ZoomStudio"
-    model = info.model or "Synthetic"
-    tags += [
-        (271, _ASCII, 0, make, True),
-        (272, _ASCII, 0, model, True),
-        (50708, _ASCII, 0, f"{make} {model}", True),  # UniqueCameraModel
-    ]
-    if info.focal_length:
-        tags.append((37386, _RATIONAL, 1, _rational_pair(info.focal_length, den=1000), True))
-    if info.exposure_time:
-        tags.append((33434, _RATIONAL, 1, _rational_pair(info.exposure_time, den=100000), True))
-    if info.iso:
-        tags.append((34855, _SHORT, 1, int(round(info.iso)), True))
-    if info.datetime:
-        tags.append((36867, _ASCII, 0, info.datetime, True))
-        tags.append((306, _ASCII, 0, info.datetime, True))
+    ] + _colour_and_exif_tags(color_matrix, as_shot_neutral, exif or ExifInfo())
 
     with atomic_output(path) as tmp:
         tifffile.imwrite(
@@ -118,3 +124,33 @@ def write_dng(
             extratags=tags,
         )
     return path
+
+
+def write_linear_dng(path: str | Path, camera_rgb: np.ndarray, *, color_matrix: np.ndarray,
+                     as_shot_neutral, exif: ExifInfo | None = None, description: str = "",
+                     overwrite: bool = True) -> Path:
+    """Write demosaiced linear camera RGB (float (H, W, 3) in [0, 1], black 0, white 1) as a 16-bit
+    LinearRaw DNG (photometric 34892), atomically.
+
+    ``color_matrix``: XYZ -> camera (3, 3) for D65 (DNG ColorMatrix1);
+    ``as_shot_neutral``: the camera-space neutral (R, G, B) = 1 / white-balance
+    gains. A raw developer (LibRaw, darktable, RawTherapee, Lightroom) applies
+    the white balance and the matrix as for the camera's own RAW.
+    """
+    import tifffile
+
+    camera_rgb = np.asarray(camera_rgb)
+    if camera_rgb.ndim != 3 or camera_rgb.shape[2] != 3:
+        raise ValueError(f"camera RGB must be (H, W, 3), got {camera_rgb.shape}")
+    data = np.rint(np.clip(np.nan_to_num(camera_rgb.astype(np.float32)), 0.0, 1.0) * 65535).astype(np.uint16)
+    tags = [
+        (50713, _SHORT, 2, (1, 1), True),  # BlackLevelRepeatDim
+        (50714, _RATIONAL, 3, _flat_rationals((0, 0, 0)), True),  # BlackLevel per sample
+        (50717, _LONG, 3, (65535, 65535, 65535), True),  # WhiteLevel per sample
+    ] + _colour_and_exif_tags(color_matrix, as_shot_neutral, exif or ExifInfo())
+    if description:
+        tags.append((270, _ASCII, 0, description, True))
+    with atomic_output(Path(path), overwrite=overwrite) as tmp:
+        tifffile.imwrite(tmp, data, photometric=34892, compression=None, planarconfig="contig", subfiletype=0,
+                         metadata=None, software="ZoomStudio", extratags=tags)
+    return Path(path)

@@ -11,10 +11,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
 from ..colour import colour_of, render_packed
+from ..events import Problem, Result
 from .decode import RawImage, RawMetadata, read_raw
 from .exif import sibling_jpeg
 
@@ -34,10 +36,28 @@ def quick_render(raw: RawImage, max_side: int | None = None) -> np.ndarray:
     return render_packed(raw.packed(), colour_of(raw.meta), max_side=max_side)
 
 
-def raw_preview(path: str | Path, max_side: int = 1600) -> tuple[np.ndarray, tuple[int, int]]:
-    """``(rgb, (sensor_h, sensor_w))`` of a RAW file for choosing a region. Raises RawReadError."""
-    raw = read_raw(path)
+def raw_preview(path: str | Path, max_side: int = 1600, *,
+                read: Callable[[Path], RawImage] = read_raw) -> tuple[np.ndarray, tuple[int, int]]:
+    """``(rgb, (sensor_h, sensor_w))`` of a RAW file for choosing a region. Raises RawReadError.
+
+    ``read`` decodes the file (a :class:`~.cache.DecodedRaws` lets the zoom that follows reuse it).
+    """
+    raw = read(Path(path))
     return quick_render(raw, max_side), raw.mosaic.shape[:2]
+
+
+def raw_preview_job(path: str | Path, max_side: int = 1600, *, read: Callable[[Path], RawImage] = read_raw,
+                    cancel=None) -> Iterator[Result | Problem]:
+    """:func:`raw_preview` as a job: one ``Result`` (item: the path; values ``image``, ``sensor_hw``)
+    or one ``Problem`` saying why the file has no preview."""
+    from .errors import RawReadError
+
+    try:
+        rgb, sensor_hw = raw_preview(path, max_side, read=read)
+    except (RawReadError, OSError) as exc:
+        yield Problem(str(path), f"no preview ({getattr(exc, 'reason', exc)})")
+        return
+    yield Result(str(path), {"image": rgb, "sensor_hw": list(sensor_hw)})
 
 
 @dataclass(frozen=True)
@@ -56,23 +76,25 @@ def _decode_jpeg(data: bytes) -> np.ndarray | None:
     return None if bgr is None else bgr[..., ::-1].astype(np.float32) / 255.0
 
 
-def _embedded_preview(path: Path) -> np.ndarray | None:
-    import rawpy
+def _embedded_preview(raw: RawImage) -> np.ndarray | None:
+    """The RAW's embedded preview as float32 RGB in [0, 1], from the decode when it took it."""
+    stored = raw.embedded_preview
+    if not raw.preview_read:  # decoded without it: one more open of the file, for the preview alone
+        from .decode import extract_preview, open_raw
+        from .errors import RawReadError
 
-    from .decode import open_raw
-    from .errors import RawReadError
-
-    try:
-        with open_raw(path) as raw:
-            thumb = raw.extract_thumb()
-    except RawReadError as exc:
-        log.debug("%s: no embedded preview (%s)", path, exc.reason)
+        try:
+            with open_raw(raw.meta.path) as handle:
+                stored = extract_preview(handle, Path(raw.meta.path))
+        except RawReadError as exc:
+            log.debug("%s: no embedded preview (%s)", raw.meta.path, exc.reason)
+            return None
+    if stored is None:
         return None
-    if thumb.format == rawpy.ThumbFormat.JPEG:
-        return _decode_jpeg(bytes(thumb.data))
-    data = np.asarray(thumb.data)
-    if data.ndim == 3 and data.shape[2] == 3:
-        return data.astype(np.float32) / (65535.0 if data.dtype == np.uint16 else 255.0)
+    if isinstance(stored, bytes):
+        return _decode_jpeg(stored)
+    if stored.ndim == 3 and stored.shape[2] == 3:
+        return stored.astype(np.float32) / (65535.0 if stored.dtype == np.uint16 else 255.0)
     return None
 
 
@@ -86,18 +108,18 @@ def _sensor_oriented(image: np.ndarray, meta: RawMetadata) -> np.ndarray:
     return np.ascontiguousarray(np.rot90(image, 1 if meta.orientation == 6 else -1))
 
 
-def camera_rendering(path: str | Path, meta: RawMetadata) -> CameraRendering | None:
+def camera_rendering(raw: RawImage) -> CameraRendering | None:
     """The camera's JPEG of this shot: a sibling ``.JPG`` first, else the RAW's embedded preview.
 
     ``None`` when neither exists, cannot be decoded, or is smaller than
     :data:`MIN_RENDERING_SIDE`.
     """
-    path = Path(path)
+    meta = raw.meta
     candidates = []
-    jpg = sibling_jpeg(path)
+    jpg = sibling_jpeg(Path(meta.path))
     if jpg is not None:
         candidates.append((lambda: _read_file(jpg), f"camera JPEG {jpg.name}"))
-    candidates.append((lambda: _embedded_preview(path), "JPEG preview embedded in the RAW"))
+    candidates.append((lambda: _embedded_preview(raw), "JPEG preview embedded in the RAW"))
     for load, source in candidates:
         image = load()
         if image is None or image.ndim != 3 or max(image.shape[:2]) < MIN_RENDERING_SIDE:
