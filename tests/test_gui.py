@@ -299,6 +299,23 @@ def test_compare_metrics_table(qtbot, window, aligned_root, tmp_path):
     assert len(shapes) == 1  # the same region, side by side
 
 
+def test_evaluation_in_the_app_uses_the_models_zoom(qtbot, window, aligned_root, tmp_path):
+    from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
+
+    _open(qtbot, window, aligned_root)
+    window.zoom.scale.setCurrentText("2")  # no bundled 2X model: said at once, nothing starts
+    window.evaluate_dataset()
+    assert "No bundled 2X model" in window.errors_shown[-1] and not window.eval_job.running
+    model = save_weights(tmp_path / "m2.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8, zoom=2)))
+    window.zoom.model.setText(str(model))
+    window.compare.max_pairs.setValue(1)
+    window.evaluate_dataset()
+    qtbot.waitUntil(lambda: window.compare.report is not None and not window.eval_job.running, timeout=120000)
+    assert window.compare.report["scale"] == 2 and "2X)" in window.compare.protocol.text()
+    window.evaluate_dataset(str(tmp_path / "m2.safetensors.missing"))
+    assert "not a ZoomStudio model" in window.errors_shown[-1]
+
+
 def test_compare_picks_pairs_and_external_baselines(qtbot, window, aligned_root, tmp_path, esrgan_file):
     from zoomstudio.core.nets import NetConfig, ZoomNet, save_weights
 
@@ -584,3 +601,79 @@ def test_signal_emit_keeps_reference_counts():
         e.plain.emit()
         e.value.emit(i)
     assert (sys.getrefcount(True), sys.getrefcount(False)) == before
+
+
+def test_compare_teaches_when_empty_then_fills_its_panes(qtbot, window, monkeypatch):
+    from PySide6.QtWidgets import QFileDialog
+
+    compare = window.compare
+    window.tabs.setCurrentWidget(compare)
+    assert compare.stack.currentWidget() is compare.empty and compare.view_tools.isHidden()
+    # the actions share one bar: one row, left to right
+    bar = [compare.evaluate, compare.max_pairs, compare.cancel_evaluation, compare.add_baseline,
+           compare.remove_baseline, compare.open_table]
+    assert len({b.geometry().center().y() for b in bar}) == 1
+    assert [b.x() for b in bar] == sorted(b.x() for b in bar)
+    assert compare.table.isHidden() and compare.baselines_box.isHidden()
+    asked = []  # the user's file dialog is the boundary: it answers "cancelled"
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: asked.append(a) or ([], ""))
+    compare.empty_buttons[1].click()
+    assert len(asked) == 1 and not window.zooming.check_job.running
+    rng = np.random.default_rng(0)
+    a, b = rng.random((60, 80, 3), np.float32), rng.random((60, 80, 3), np.float32)
+    compare.set_images({"bicubic": a, "ours": b})
+    assert compare.stack.currentWidget() is not compare.empty and not compare.view_tools.isHidden()
+    assert compare.split.isChecked() and compare.visible_panes() == [compare.panes[0]]  # two: split by default
+    pane = compare.panes[0]
+    compare.fit_button.click()
+    rect = pane.box.viewRect()
+    assert rect.width() >= 80 - 0.5 and rect.height() >= 60 - 0.5  # the whole image, filling the pane
+    assert min(rect.width() - 80, rect.height() - 60) < 1.0
+    compare.one_to_one.click()
+    assert pane.screen_pixels_per_image_pixel() == pytest.approx(1.0, rel=0.02)
+    compare.split.click()  # the user's choice stays
+    compare.set_images({"bicubic": a, "ours": b})
+    assert not compare.split.isChecked() and len(compare.visible_panes()) == 2
+
+
+def test_compare_reads_out_and_magnifies_the_same_pixel_in_every_pane(qtbot, window):
+    from zoomstudio.gui.images import magnified, to_display
+    from zoomstudio.gui.panes import LOUPE_MAGNIFY, LOUPE_RADIUS
+
+    compare = window.compare
+    window.tabs.setCurrentWidget(compare)
+    rng = np.random.default_rng(1)
+    images = {n: rng.random((40, 50, 3), np.float32) for n in ("bicubic", "ours", "ground truth")}
+    compare.set_images(images)
+    panes = compare.visible_panes()
+    assert len(panes) == 3
+    compare.loupe.setChecked(True)
+    panes[1].hovered.emit(12, 7)  # the pointer over pixel (12, 7) of the second pane
+    for pane, img in zip(panes, images.values()):
+        r, g, b = to_display(img)[7, 12]
+        assert pane.readout.text() == f"x    12  y     7   R {r:3d} G {g:3d} B {b:3d}"
+        assert pane.loupe.isVisible()
+        shown = pane.loupe.pixmap().toImage()
+        expected = magnified(to_display(img), 12, 7, LOUPE_RADIUS, LOUPE_MAGNIFY)
+        assert (shown.width(), shown.height()) == expected.shape[1::-1]
+        centre = (LOUPE_RADIUS * LOUPE_MAGNIFY + LOUPE_MAGNIFY // 2)
+        assert shown.pixelColor(centre, centre).getRgb()[:3] == tuple(int(v) for v in (r, g, b))
+    compare.loupe.setChecked(False)
+    assert not any(p.loupe.isVisible() for p in panes)
+
+
+def test_zoom_tab_is_a_drop_zone_until_a_file_comes(qtbot, window, synth_copy, tmp_path, monkeypatch):
+    from PySide6.QtCore import QPoint
+
+    zoom = window.zoom
+    window.tabs.setCurrentWidget(zoom)
+    assert zoom.right.currentWidget() is zoom.drop_zone and zoom.drop_zone.isVisible()
+    from PySide6.QtWidgets import QFileDialog
+
+    dng = synth_copy / "00001" / "00003.DNG"
+    asked = []  # the user's file dialog is the boundary: the user picks the DNG
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda *a, **k: asked.append(a) or ([str(dng)], ""))
+    qtbot.mouseClick(zoom.drop_zone, Qt.LeftButton, pos=QPoint(20, 20))
+    assert len(asked) == 1  # a click opens the file dialog
+    qtbot.waitUntil(lambda: zoom.preview_path == str(dng), timeout=60000)
+    assert zoom.right.currentWidget() is zoom.preview

@@ -29,3 +29,17 @@ def default_model_path(zoom: int = 4) -> Path:
 
 def icon_path() -> Path:
     return ROOT / "icons" / "zoomstudio.svg"
+
+
+def model_zoom(path: str | Path) -> int | None:
+    """The zoom factor a ZoomStudio weights file declares, from its header alone (no torch, no tensor
+    read); ``None`` when the file is missing, damaged or not a ZoomStudio model."""
+    import json
+
+    from .fileio import DamagedFileError, safetensors_header
+
+    try:
+        header, _ = safetensors_header(path)
+        return int(json.loads(header["__metadata__"]["zoomstudio"])["net"].get("zoom", 4))
+    except (OSError, DamagedFileError, ValueError, KeyError, TypeError, AttributeError):
+        return None

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import qtawesome as qta
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -25,8 +26,10 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSlider,
     QSpinBox,
+    QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -79,6 +82,8 @@ class CompareView(QWidget):
     """
 
     evaluate_requested = Signal()
+    open_dataset_requested = Signal()
+    open_raw_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -115,57 +120,133 @@ class CompareView(QWidget):
         self.evaluate.clicked.connect(self.evaluate_requested)
         self.pair.currentIndexChanged.connect(self.show_pair)
         self.baseline.currentIndexChanged.connect(lambda _: self.show_pair(self.pair.currentIndex()))
-        top = QHBoxLayout()
+        # one tidy bar: evaluate, baselines, saved tables
+        bar = QHBoxLayout()
+        for w in (self.evaluate, self.max_pairs, self.cancel_evaluation):
+            bar.addWidget(w)
+        bar.addSpacing(16)
+        for w in (self.add_baseline, self.remove_baseline):
+            bar.addWidget(w)
+        bar.addSpacing(16)
+        bar.addWidget(self.open_table)
+        bar.addWidget(self.progress, 1)
+        bar.addStretch(1)
+        self.evaluate.setIcon(qta.icon("mdi.play-circle-outline"))
+        self.add_baseline.setIcon(qta.icon("mdi.plus"))
+        self.open_table.setIcon(qta.icon("mdi.folder-open"))
+        self.remove_baseline.setText("Remove baseline")
+        picker = QHBoxLayout()
         self.pair_label, self.baseline_label = QLabel("Pair"), QLabel("Baseline")
-        top.addWidget(self.pair_label)
-        top.addWidget(self.pair, 1)
-        top.addWidget(self.baseline_label)
-        top.addWidget(self.baseline)
-        bottom = QHBoxLayout()
-        listed = QVBoxLayout()
-        listed.addWidget(_wrapped("External baselines (spandrel model files), evaluated beside bicubic and ours:"))
-        listed.addWidget(self.baseline_list, 1)
-        listed.addWidget(self.progress)
-        bottom.addLayout(listed, 1)
-        buttons = QVBoxLayout()
-        for b in (self.add_baseline, self.remove_baseline, self.max_pairs, self.evaluate, self.cancel_evaluation,
-                  self.open_table):
-            buttons.addWidget(b)
-        bottom.addLayout(buttons)
+        picker.addWidget(self.pair_label)
+        picker.addWidget(self.pair, 1)
+        picker.addWidget(self.baseline_label)
+        picker.addWidget(self.baseline)
         self.panes = [ImagePane() for _ in range(4)]
         for p in self.panes[1:]:
             p.link(self.panes[0])
-        grid = QGridLayout()
+        for p in self.panes:
+            p.hovered.connect(self._hovered)
+        grid_host = QWidget()
+        grid = QGridLayout(grid_host)
+        grid.setContentsMargins(0, 0, 0, 0)
         for i, p in enumerate(self.panes):
             grid.addWidget(p, i // 2, i % 2)
-        self.split = QCheckBox("Split before / after (first two)")
+        self.empty = _empty_state(self)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.empty)
+        self.stack.addWidget(grid_host)
+        # the view's tools, under the images as in a photo viewer
+        self.split = QCheckBox("Split before / after")
+        self.split.setToolTip("The first two images in one pane, divided where the slider says")
+        self.split.clicked.connect(lambda: setattr(self, "_split_chosen", True))
         self.slider = QSlider(Qt.Horizontal)
         self.slider.setRange(0, 100)
         self.slider.setValue(50)
+        self.fit_button = QToolButton()
+        self.fit_button.setText("Fit")
+        self.fit_button.setToolTip("Whole images, as large as the panes allow")
+        self.fit_button.clicked.connect(self.fit)
+        self.one_to_one = QToolButton()
+        self.one_to_one.setText("1:1")
+        self.one_to_one.setToolTip("100 %: one image pixel per screen pixel, in every pane")
+        self.one_to_one.clicked.connect(self.actual_pixels)
+        self.loupe = QToolButton()
+        self.loupe.setText("Loupe")
+        self.loupe.setIcon(qta.icon("mdi.magnify"))
+        self.loupe.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        self.loupe.setCheckable(True)
+        self.loupe.setToolTip("Magnify the pixels under the pointer, the same pixels in every pane")
+        self.loupe.toggled.connect(self._loupe_toggled)
+        self.view_tools = QWidget()
+        tools = QHBoxLayout(self.view_tools)
+        tools.setContentsMargins(0, 0, 0, 0)
+        tools.addWidget(self.split)
+        tools.addWidget(self.slider, 1)
+        for b in (self.fit_button, self.one_to_one, self.loupe):
+            tools.addWidget(b)
         self.protocol = QLabel("")
         self.protocol.setWordWrap(True)
         self.table = QTableWidget(0, 4)
         self.table.setHorizontalHeaderLabels(["Method", "PSNR", "SSIM", "LPIPS"])
-        self.table.setMaximumHeight(300)  # a Table 2 report: four methods and their reported rows
-        controls = QHBoxLayout()
-        controls.addWidget(self.split)
-        controls.addWidget(self.slider, 1)
-        lay = QVBoxLayout(self)
-        lay.addLayout(top)
-        lay.addLayout(grid, 1)
-        lay.addLayout(controls)
-        lay.addWidget(self.protocol)
+        self.table.setMaximumHeight(220)  # a Table 2 report: four methods and their reported rows
+        self.baselines_box = QWidget()
+        listed = QVBoxLayout(self.baselines_box)
+        listed.setContentsMargins(0, 0, 0, 0)
+        listed.addWidget(_wrapped("External baselines (spandrel model files), evaluated beside bicubic and ours:"))
+        listed.addWidget(self.baseline_list, 1)
         tables = QHBoxLayout()
         tables.addWidget(self.table, 2)
-        tables.addLayout(bottom, 1)
+        tables.addWidget(self.baselines_box, 1)
+        lay = QVBoxLayout(self)
+        lay.addLayout(bar)
+        lay.addLayout(picker)
+        lay.addWidget(self.stack, 1)
+        lay.addWidget(self.view_tools)
+        lay.addWidget(self.protocol)
         lay.addLayout(tables)
         self.images: dict[str, np.ndarray] = {}
         self.titles: dict[str, str] = {}
+        self._split_chosen = False  # the user's own choice wins over the default (on for two images)
         self._set_pairs_visible(False)
-        for p in self.panes:  # shown once there is something to compare
-            p.setVisible(False)
+        self._update_visibility()
         self.split.toggled.connect(self._render)
         self.slider.valueChanged.connect(self._render)
+
+    def _update_visibility(self) -> None:
+        """Empty state until there is something to compare; table and baselines only when they hold rows."""
+        has_images = bool(self.images)
+        self.stack.setCurrentIndex(1 if has_images else 0)
+        self.view_tools.setVisible(has_images)
+        self.table.setVisible(self.table.rowCount() > 0)
+        self.baselines_box.setVisible(self.baseline_list.count() > 0)
+        self.protocol.setVisible(bool(self.protocol.text()))
+
+    def visible_panes(self) -> list[ImagePane]:
+        return [p for p in self.panes if not p.isHidden()]
+
+    def fit(self) -> None:
+        """Whole images in every pane (the panes are linked: one is enough)."""
+        panes = self.visible_panes()
+        if panes:
+            panes[0].fit()
+
+    def actual_pixels(self) -> None:
+        """1:1 in every pane (the panes are linked)."""
+        panes = self.visible_panes()
+        if panes:
+            panes[0].actual_pixels()
+
+    def _hovered(self, x: int, y: int) -> None:
+        """The pointer is over image pixel (x, y) of one pane: every pane reads out (and magnifies) it."""
+        for pane in self.visible_panes():
+            pane.show_pixel(x, y)
+            if self.loupe.isChecked():
+                pane.show_loupe(x, y)
+
+    def _loupe_toggled(self, on: bool) -> None:
+        if not on:
+            for pane in self.panes:
+                pane.hide_loupe()
 
     def set_evaluating(self, running: bool) -> None:
         """Buttons and progress bar while an evaluation runs (one at a time)."""
@@ -194,6 +275,7 @@ class CompareView(QWidget):
         item.setData(Qt.UserRole, name)
         item.setToolTip(str(path))
         self.baseline_list.addItem(item)
+        self._update_visibility()
         return name
 
     def _browse_baseline(self) -> None:
@@ -205,6 +287,7 @@ class CompareView(QWidget):
     def _remove_selected(self) -> None:
         for item in self.baseline_list.selectedItems():
             self.baseline_list.takeItem(self.baseline_list.row(item))
+        self._update_visibility()
 
     # ------------------------------------------------------------ images
     def _browse_table(self) -> None:
@@ -226,6 +309,7 @@ class CompareView(QWidget):
             self.set_report(report)
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
             self.protocol.setText(f"{path}: cannot show it ({' '.join(str(exc).split())})")
+            self._update_visibility()
             return False
         if report.get("steps"):
             self.protocol.setText(self.protocol.text() + f"; {report['steps']} training steps per variant, "
@@ -237,6 +321,11 @@ class CompareView(QWidget):
             raise ValueError(f"compare shows 1 to 4 images, got {len(images)}")
         self.images = dict(images)
         self.titles = dict(titles or {})
+        if not self._split_chosen:  # two images (bicubic and ours): before / after in one pane by default
+            self.split.blockSignals(True)
+            self.split.setChecked(len(self.images) == 2)
+            self.split.blockSignals(False)
+        self._update_visibility()
         self._render(autorange=True)
 
     def set_report(self, report: dict) -> None:
@@ -323,6 +412,45 @@ class CompareView(QWidget):
                 if "reported" in name:
                     item.setForeground(Qt.gray)
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        self._update_visibility()
+
+
+def _empty_state(view: CompareView) -> QWidget:
+    """What Compare says before there is anything to compare: the two ways to get there."""
+    page = QWidget()
+    icon = QLabel()
+    icon.setPixmap(qta.icon("mdi.compare", color="#8a8f98").pixmap(72, 72))
+    icon.setAlignment(Qt.AlignCenter)
+    title = QLabel("Nothing to compare yet")
+    title.setAlignment(Qt.AlignCenter)
+    title.setStyleSheet("font-size: 18pt; font-weight: bold;")
+    text = QLabel("<p><b>Evaluate a dataset</b>: open an SR-RAW folder, then <i>Evaluate dataset</i>: bicubic, "
+                  "any baselines you add and our model, side by side with PSNR / SSIM / LPIPS for every pair."
+                  "</p><p><b>Or zoom a RAW file</b>: drop it on the window (or open it); bicubic and our zoom "
+                  "appear here, split before / after.</p>")
+    text.setWordWrap(True)
+    text.setAlignment(Qt.AlignCenter)
+    text.setFixedWidth(600)
+    text.setMinimumHeight(text.heightForWidth(600))
+    open_dataset = QPushButton(qta.icon("mdi.folder-open"), "Open dataset…")
+    open_raw = QPushButton(qta.icon("mdi.file-image"), "Open RAW files…")
+    open_dataset.clicked.connect(view.open_dataset_requested)
+    open_raw.clicked.connect(view.open_raw_requested)
+    buttons = QHBoxLayout()
+    buttons.addStretch(1)
+    buttons.addWidget(open_dataset)
+    buttons.addWidget(open_raw)
+    buttons.addStretch(1)
+    lay = QVBoxLayout(page)
+    lay.addStretch(1)
+    lay.addWidget(icon)
+    lay.addWidget(title)
+    lay.addWidget(text, 0, Qt.AlignHCenter)
+    lay.addLayout(buttons)
+    lay.addStretch(2)
+    view.empty_buttons = (open_dataset, open_raw)
+    return page
 
 
 def _wrapped(text: str) -> QLabel:

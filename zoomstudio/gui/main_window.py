@@ -88,6 +88,9 @@ class MainWindow(QMainWindow):
         self.zooming = ZoomController(self.zoom, self.compare, self.settings, self)
         self.zooming.error.connect(self.show_error)
         self.zooming.show.connect(self.tabs.setCurrentWidget)
+        self.zoom.browse_requested.connect(self._open_raw_dialog)
+        self.compare.open_raw_requested.connect(self._open_raw_dialog)
+        self.compare.open_dataset_requested.connect(self._open_dataset_dialog)
         # training first: shutdown cancels it first
         self.jobs = (self.train_job, self.align_job, self.preview_job, self.scan_job, self.eval_job)
         for job in self.jobs:
@@ -362,7 +365,19 @@ class MainWindow(QMainWindow):
         from ..core.metrics.protocol import EvalProtocol
         from ..core.process_job import run_in_child
 
+        from ..core.resources import default_model_path, model_zoom
+
         model = model or self.zoom.model.text() or None
+        if model:  # a model zooms by its own factor (a run's checkpoint, or the Zoom tab's model)
+            scale = model_zoom(model)
+            if scale is None:
+                self.show_error(f"{model}: not a ZoomStudio model (cannot read its zoom factor)")
+                return
+        else:  # the bundled model for the Zoom tab's factor
+            scale = int(self.zoom.scale.currentText())
+            if not default_model_path(scale).exists():
+                self.show_error(f"No bundled {scale}X model: choose a {scale}X model in the Zoom tab, or train one.")
+                return
         baselines = self.compare.baselines() if baselines is None else baselines
         methods = ([Method("bicubic", "bicubic")] + [Method(n, "external", p) for n, p in baselines.items()]
                    + [Method("ours", "raw", model)])
@@ -370,10 +385,10 @@ class MainWindow(QMainWindow):
         device = self.settings.device  # resolved in the child ("auto": CUDA when present)
         root = str(self.index.root)
         self.compare.set_evaluating(True)
-        self.job_label.setText("Evaluating…")
+        self.job_label.setText(f"Evaluating at {scale}X…")
         pairs = self.compare.max_pairs.value() or None  # 0: all
         self.eval_job.start(lambda token: run_in_child(
-            "zoomstudio.core.evaluation.pipeline:evaluate", root, 4, methods, protocol, cancel=token, device=device,
+            "zoomstudio.core.evaluation.pipeline:evaluate", root, scale, methods, protocol, cancel=token, device=device,
             max_pairs=pairs, preview_pairs=min(pairs or 50, 50)))
 
     def _eval_event(self, ev) -> None:

@@ -14,11 +14,12 @@ from pathlib import Path
 import numpy as np
 import pyqtgraph as pg
 import qtawesome as qta
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -33,9 +35,47 @@ from PySide6.QtWidgets import (
 from .panes import ImagePane
 
 
+class DropZone(QFrame):
+    """The empty preview: a large target that says what to do; a click asks for a file dialog."""
+
+    clicked = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("dropzone")
+        self.setStyleSheet("#dropzone { border: 3px dashed #8a8f98; border-radius: 16px; }"
+                           "#dropzone:hover { border-color: #f5a524; }")
+        self.setCursor(Qt.PointingHandCursor)
+        self.setToolTip("Drop RAW files or folders here, or click to choose files")
+        icon = QLabel()
+        icon.setPixmap(qta.icon("mdi6.tray-arrow-down", color="#8a8f98").pixmap(96, 96))
+        icon.setAlignment(Qt.AlignCenter)
+        self.title = QLabel("Drop RAW files or folders here")
+        self.title.setAlignment(Qt.AlignCenter)
+        self.title.setStyleSheet("font-size: 20pt; font-weight: bold; border: none;")
+        hint = QLabel("or click to choose files. Any camera LibRaw reads: ARW, CR2, CR3, NEF, RAF, ORF, RW2, "
+                      "DNG, …<br>Each file is zoomed with its camera's own colours; drag the rectangle on its "
+                      "preview to choose the region.")
+        hint.setAlignment(Qt.AlignCenter)
+        hint.setWordWrap(True)
+        hint.setStyleSheet("border: none;")
+        lay = QVBoxLayout(self)
+        lay.addStretch(1)
+        lay.addWidget(icon)
+        lay.addWidget(self.title)
+        lay.addWidget(hint)
+        lay.addStretch(1)
+
+    def mouseReleaseEvent(self, event) -> None:
+        if event.button() == Qt.LeftButton and self.rect().contains(event.position().toPoint()):
+            self.clicked.emit()
+        super().mouseReleaseEvent(event)
+
+
 class ZoomPanel(QWidget):
     """The queue and options; the main window runs the zoom jobs."""
 
+    browse_requested = Signal()  # the drop zone was clicked: choose files
     run_requested = Signal()
     cancel_requested = Signal()
     save_requested = Signal(str)  # format
@@ -72,7 +112,7 @@ class ZoomPanel(QWidget):
         self.save = QPushButton(qta.icon("mdi.content-save"), "Save result…")
         self.save.setEnabled(False)
         self.progress = QProgressBar()
-        self.status = QLabel("Drop RAW files or folders anywhere on the window, or use File > Open.")
+        self.status = QLabel("")
         self.status.setWordWrap(True)
         form = QFormLayout()
         form.addRow("Zoom", self.scale)
@@ -94,9 +134,14 @@ class ZoomPanel(QWidget):
         left.addLayout(row2)
         left.addWidget(self.progress)
         left.addWidget(self.status)
+        self.drop_zone = DropZone()
+        self.drop_zone.clicked.connect(self.browse_requested)
+        self.right = QStackedWidget()
+        self.right.addWidget(self.drop_zone)
+        self.right.addWidget(self.preview)
         lay = QHBoxLayout(self)
         lay.addLayout(left, 1)
-        lay.addWidget(self.preview, 2)
+        lay.addWidget(self.right, 2)
         self.run.clicked.connect(self.run_requested)
         self.cancel.clicked.connect(self.cancel_requested)
         self.save.clicked.connect(lambda: self.save_requested.emit(self.fmt.currentText()))
@@ -165,6 +210,7 @@ class ZoomPanel(QWidget):
     def set_preview(self, rgb: np.ndarray, sensor_hw: tuple[int, int], path: str | None = None) -> None:
         """Show ``rgb`` (a reduced view of a ``sensor_hw`` mosaic); the rectangle stays where the user put it."""
         self.preview_path = path
+        self.right.setCurrentWidget(self.preview)
         self.preview.set_image(rgb, f"Preview of {Path(path).name}: drag the rectangle to choose the region"
                                if path else None)
         self.preview_scale = rgb.shape[1] / sensor_hw[1]
