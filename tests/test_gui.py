@@ -1,6 +1,7 @@
 """The desktop app, driven by pytest-qt on the offscreen platform."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -258,6 +259,26 @@ def test_past_runs_overlay_their_curves_and_evaluate_in_compare(qtbot, window, t
     panel.evaluate.click()
     qtbot.waitUntil(lambda: window.compare.report is not None, timeout=180000)
     assert "ours" in window.compare.report["methods"] and window.tabs.currentWidget() is window.compare
+
+
+def test_resuming_a_run_from_the_app_can_train_it_longer(qtbot, window, tiny_config, tmp_path):
+    import dataclasses
+
+    from zoomstudio.core.train import load_config, train
+
+    runs_dir = tmp_path / "runs"
+    cfg = dataclasses.replace(tiny_config, steps=2, val_every=0, runs_dir=str(runs_dir))
+    run = list(train(cfg))[-1].run_dir
+    window.settings.runs_dir = str(runs_dir)
+    window._refresh_runs()
+    panel = window.training
+    panel.runs.setCurrentRow(0)
+    assert panel.resume_steps.value() == 2  # the run's own total
+    panel.resume_steps.setValue(3)
+    panel.resume.click()
+    qtbot.waitUntil(lambda: not window.train_job.running and "completed" in panel.status.text(), timeout=120000)
+    assert load_config(Path(run) / "config.yaml").steps == 3  # the run now says what it trained to
+    assert panel.runs.item(0).text().split(": ")[1].startswith("3 steps")
 
 
 def test_compare_shows_a_controls_table(qtbot, window, tmp_path):

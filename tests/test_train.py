@@ -182,3 +182,48 @@ def test_benchmark_recipes_load_and_build_their_network():
         net = build_net(cfg.net)
         out = net(torch.rand(1, 4, 8, 8))
         assert out.shape == (1, 3, 8 * cfg.net.upscale, 8 * cfg.net.upscale), recipe.name
+
+
+def _tensorboard_events(run_dir) -> list[list]:
+    """Every event of each TensorBoard file of a run, file by file (TFRecord framing, tensorboardX's protos)."""
+    import struct
+
+    from tensorboardX.proto.event_pb2 import Event
+
+    files = []
+    for path in sorted((Path(run_dir) / "tensorboard").glob("events.out.tfevents.*")):
+        data, events, at = path.read_bytes(), [], 0
+        while at < len(data):
+            (n,) = struct.unpack("<Q", data[at : at + 8])
+            events.append(Event.FromString(data[at + 12 : at + 12 + n]))
+            at += 12 + n + 4  # length, its crc, the record, its crc
+        files.append(events)
+    return files
+
+
+def test_runs_write_tensorboard_events_and_a_resume_purges_what_it_replays(tiny_config, tmp_path):
+    cfg = dataclasses.replace(tiny_config, log_every=1)
+    first = _events(cfg)[-1]
+    (events,) = _tensorboard_events(first.run_dir)
+    scalars = {}
+    for e in events:
+        for v in e.summary.value:
+            scalars.setdefault(v.tag, []).append(e.step)
+    assert scalars["loss/total"] == [1, 2, 3, 4] and scalars["loss/cobi_rgb"] == [1, 2, 3, 4]
+    assert scalars["train/lr"] == [1, 2, 3, 4] and scalars["val/psnr"] == [2, 4] and scalars["val/ssim"] == [2, 4]
+    assert scalars["preview/output"] == [2, 4] and scalars["preview/target"] == [2, 4]
+    total = {e.step: v.simple_value for e in events for v in e.summary.value if v.tag == "loss/total"}
+    logged = {r["step"]: r["loss"] for r in read_metrics(first.run_dir) if "loss" in r}
+    assert total == pytest.approx(logged)  # the same numbers as metrics.jsonl
+    # resume from the periodic checkpoint at step 2 (as after a crash): steps 3-4 are replayed
+    run = Path(first.run_dir)
+    (run / "checkpoints" / "last.safetensors").unlink()
+    (run / "checkpoints" / "step_0000002.safetensors").rename(run / "checkpoints" / "last.safetensors")
+    _events(dataclasses.replace(cfg, steps=5), resume=run)
+    _, resumed = _tensorboard_events(run)
+    purge = [e for e in resumed if e.HasField("session_log")]
+    assert purge and purge[0].step == 3 and purge[0].session_log.status == purge[0].session_log.START
+    assert sorted({e.step for e in resumed for v in e.summary.value if v.tag == "loss/total"}) == [3, 4, 5]
+    assert [r["step"] for r in read_metrics(run) if "loss" in r] == [1, 2, 3, 4, 5]  # none twice
+    off = _events(dataclasses.replace(cfg, tensorboard=False, runs_dir=str(tmp_path / "off")))[-1]
+    assert not (Path(off.run_dir) / "tensorboard").exists()

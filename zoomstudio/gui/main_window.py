@@ -319,12 +319,25 @@ class MainWindow(QMainWindow):
         self.training.set_running(True)
         self.train_job.start(lambda token, c=config: _train_events(c, None, token))
 
-    def resume_training(self, run_dir: str) -> None:
+    def resume_training(self, run_dir: str, steps: int | None = None) -> None:
+        """Continue a run from its checkpoint, to ``steps`` (default: the run's own total)."""
         if self.train_job.running:
             return
+        import dataclasses
+
+        from ..core.train import load_config
+
+        config = None
+        if steps is not None:
+            try:
+                saved = load_config(Path(run_dir) / "config.yaml")
+            except (OSError, ValueError) as exc:
+                self.show_error(f"{run_dir}: cannot resume ({exc})")
+                return
+            config = dataclasses.replace(saved, steps=steps) if steps != saved.steps else None
         self.training.clear_plots()
         self.training.set_running(True)
-        self.train_job.start(lambda token, r=run_dir: _train_events(None, r, token))
+        self.train_job.start(lambda token, c=config, r=run_dir: _train_events(c, r, token))
 
     def _train_finished(self) -> None:
         self.training.set_running(False)

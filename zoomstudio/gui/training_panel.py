@@ -38,11 +38,11 @@ from .panes import ImagePane
 
 
 class TrainingPanel(QWidget):
-    """Emits ``start_requested(config)`` / ``resume_requested(run_dir)`` / ``stop_requested``; the main
+    """Emits ``start_requested(config)`` / ``resume_requested(run_dir, steps)`` / ``stop_requested``; the main
     window runs the job and feeds events back through :meth:`on_event`."""
 
     start_requested = Signal(object)
-    resume_requested = Signal(str)
+    resume_requested = Signal(str, int)  # run folder, the step to train to
     stop_requested = Signal()
     evaluate_requested = Signal(str)  # a checkpoint file to evaluate as "ours"
 
@@ -103,6 +103,10 @@ class TrainingPanel(QWidget):
         self.start = QPushButton(qta.icon("mdi.play"), "Start")
         self.stop = QPushButton(qta.icon("mdi.stop"), "Stop")
         self.resume = QPushButton(qta.icon("mdi.restart"), "Resume selected")
+        self.resume_steps = _ispin(100000, 1, 10_000_000)
+        self.resume_steps.setPrefix("to ")
+        self.resume_steps.setToolTip("Resume the selected run up to this step (its own total when selected; raise "
+                                     "it to train longer)")
         self.evaluate = QPushButton(qta.icon("mdi.table"), "Evaluate selected")
         self.evaluate.setToolTip("Score the selected run's best checkpoint against bicubic on the open dataset")
         self.stop.setEnabled(False)
@@ -119,7 +123,7 @@ class TrainingPanel(QWidget):
         self.running = False
         left = QVBoxLayout()
         left.addLayout(form)
-        left.addWidget(_row(self.start, self.stop, self.resume))
+        left.addWidget(_row(self.start, self.stop, self.resume, self.resume_steps))
         left.addWidget(self.status)
         left.addWidget(self.warnings)
         left.addWidget(QLabel("Past runs"))
@@ -147,6 +151,7 @@ class TrainingPanel(QWidget):
         self.start.clicked.connect(self._start)
         self.stop.clicked.connect(self.stop_requested)
         self.resume.clicked.connect(self._resume)
+        self.runs.currentItemChanged.connect(self._run_selected)
         self.evaluate.clicked.connect(self._evaluate)
         self.runs.itemSelectionChanged.connect(self._selection_changed)
         self.base_config = TrainConfig()
@@ -226,10 +231,21 @@ class TrainingPanel(QWidget):
         self.clear_plots()
         self.start_requested.emit(cfg)
 
+    def _run_selected(self, item, _previous=None) -> None:
+        """A run's own total steps become the resume target (from its config.yaml; no torch)."""
+        from ..core.train import load_config
+
+        if item is None:
+            return
+        try:
+            self.resume_steps.setValue(load_config(Path(item.data(256)) / "config.yaml").steps)
+        except (OSError, ValueError) as exc:
+            self.status.setText(f"{item.data(256)}: cannot read its config ({exc})")
+
     def _resume(self) -> None:
         item = self.runs.currentItem()
         if item is not None:
-            self.resume_requested.emit(item.data(256))
+            self.resume_requested.emit(item.data(256), self.resume_steps.value())
 
     def _evaluate(self) -> None:
         item = self.runs.currentItem()

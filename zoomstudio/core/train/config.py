@@ -72,6 +72,7 @@ class TrainConfig:
     log_every: int = 10
     val_every: int = 1000
     val_lpips: bool = False
+    tensorboard: bool = True  # TensorBoard event files in the run's tensorboard/ beside metrics.jsonl
     checkpoint_every: int = 5000
     preview_size: int = 128
     runs_dir: str = "runs"

@@ -1,7 +1,7 @@
 """The training loop: one generator of value events, consumed by the CLI and the GUI.
 
 ``train(config, cancel=...)`` yields :mod:`.events` as it goes: a run folder
-with ``config.yaml``, ``metrics.jsonl`` and ``checkpoints/`` (``last``,
+with ``config.yaml``, ``metrics.jsonl``, ``tensorboard/`` (:mod:`.run_log`) and ``checkpoints/`` (``last``,
 periodic ``step_0005000``-style and ``best`` by validation PSNR, all safetensors,
 written atomically). Resuming continues exactly: model, Adam, schedule, step,
 epoch position and RNG state are restored and the patch sampling is a pure
@@ -15,15 +15,14 @@ rank takes its share of every batch, and only rank 0 writes files.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 
-import numpy as np
 import torch
 
 from ..events import CancelToken, Problem
@@ -31,7 +30,10 @@ from ..fileio import remove_stale_partials
 from .checkpoint import TrainState, checkpoint_problem, load_checkpoint, resumable_checkpoint, save_checkpoint
 from .config import TrainConfig, config_to_dict, load_config, save_config
 from .events import CheckpointSaved, PreviewReady, RunFinished, RunStarted, StepDone, ValidationDone
+from .run_log import RunLog
 from .runs import list_runs, read_metrics, truncate_metrics  # noqa: F401  (re-exported)
+from .step import NonFiniteLoss, optimisation_step
+from .validation import packed_preview, validate  # noqa: F401  (packed_preview re-exported)
 
 from ..device import pick_device  # noqa: F401 - re-exported
 
@@ -53,40 +55,6 @@ def _new_run_dir(cfg: TrainConfig) -> Path:
         n += 1
         run = Path(f"{base}-{n}")
     return run
-
-
-def _to_uint8_hwc(t: torch.Tensor, size: int) -> np.ndarray:
-    import cv2
-
-    img = t.detach().float().clamp(0, 1).permute(1, 2, 0).cpu().numpy()
-    h, w = img.shape[:2]
-    scale = size / max(h, w)
-    if scale < 1:
-        img = cv2.resize(img, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
-    return np.clip(np.rint(img * 255), 0, 255).astype(np.uint8)
-
-
-def packed_preview(packed: torch.Tensor, out_hw) -> torch.Tensor:
-    """A quick RGB look at a packed RAW batch (B, 4, h, w) -> (B, 3, *out_hw) in [0, 1], bicubic.
-
-    Rendered by the colour module; patches carry no metadata, so without white
-    balance or colour matrix (camera RGB shown as sRGB, as the targets are
-    white-balance normalised).
-    """
-    from ..colour import CameraColour, render_packed
-
-    neutral = CameraColour(np.ones(3), np.eye(3), "training preview")
-    rgb = np.stack([render_packed(p, neutral) for p in packed.detach().float().cpu().numpy()])
-    rgb = torch.from_numpy(rgb).permute(0, 3, 1, 2)
-    return torch.nn.functional.interpolate(rgb, size=tuple(out_hw), mode="bicubic", align_corners=False).clamp(0, 1)
-
-
-def input_preview(batch: torch.Tensor, out_hw) -> torch.Tensor:
-    """An RGB look at a batch of network inputs (packed RAW, or a png control's JPEG) on the output grid."""
-    if batch.shape[1] == 3:
-        return torch.nn.functional.interpolate(batch.detach().float().cpu(), size=tuple(out_hw), mode="bicubic",
-                                               align_corners=False).clamp(0, 1)
-    return packed_preview(batch, out_hw)
 
 
 class _Data:
@@ -223,7 +191,6 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
                                                      f"({type(exc).__name__}: {' '.join(str(exc).split())[:200]})")
             return
     ckpt_dir = run / "checkpoints"
-    metrics_file = run / "metrics.jsonl"
     if is_main:
         try:
             ckpt_dir.mkdir(parents=True, exist_ok=True)
@@ -233,17 +200,22 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
                 save_config(cfg, run / "config.yaml")
             else:  # the steps after the checkpoint are replayed: drop their records
                 truncate_metrics(run, state.step)
+                if cfg != saved:  # e.g. more steps: the run's config says what it now trains to
+                    save_config(cfg, run / "config.yaml")
         except OSError as exc:
             yield RunFinished(str(run), state.step, "failed",
                               f"{exc.filename or run}: cannot write the run ({exc.strerror or exc})")
             return
-    net_cfg = cfg.net.to_dict()
-    amp = cfg.amp and device.type == "cuda"
+    session = _Session(
+        cfg=cfg, run=run, data=data, net=net, model=model, loss_fn=loss_fn, optimizer=optimizer, scheduler=scheduler,
+        state=state, device=device, amp=cfg.amp and device.type == "cuda", rank=rank, world=world,
+        log=RunLog(run, enabled=is_main, resumed_from=state.step if resume is not None else None,
+                   tensorboard=cfg.tensorboard),
+        checkpoints=_Checkpoints(run, net, optimizer, scheduler, state, cfg.net.to_dict(), is_main, ckpt_path))
     yield RunStarted(str(run), str(device), state.step, cfg.steps, sum(p.numel() for p in net.parameters()))
 
     try:
-        yield from _run_loop(cfg, run, data, net, model, loss_fn, optimizer, scheduler, state, ckpt_path, ckpt_dir,
-                             metrics_file, net_cfg, amp, device, rank, world, is_main, cancel)
+        yield from _run_loop(session, cancel)
     except Exception as exc:  # a failure is an event with its reason, never a traceback for the user
         log.debug("training failed", exc_info=True)
         yield RunFinished(str(run), state.step, "failed", f"{type(exc).__name__}: {exc}")
@@ -252,133 +224,113 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
             torch.distributed.destroy_process_group()
 
 
-def _run_loop(cfg, run, data, net, model, loss_fn, optimizer, scheduler, state, ckpt_path, ckpt_dir, metrics_file,
-              net_cfg, amp, device, rank, world, is_main, cancel):
-    from ..losses.zoom_loss import shift_align
-    from ..metrics import psnr, ssim
+@dataclass
+class _Session:
+    """Everything one training run works with, set up by :func:`train` and used by :func:`_run_loop`."""
 
-    o = cfg.optim
+    cfg: TrainConfig
+    run: Path
+    data: _Data
+    net: torch.nn.Module
+    model: torch.nn.Module  # ``net``, or its DistributedDataParallel wrapper
+    loss_fn: torch.nn.Module
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    state: TrainState
+    device: torch.device
+    amp: bool
+    rank: int
+    world: int
+    log: RunLog
+    checkpoints: "_Checkpoints"
 
-    def log_metrics(record: dict) -> None:
-        if is_main:
-            with open(metrics_file, "a") as fh:
-                fh.write(json.dumps(record) + "\n")
 
-    def checkpoint(kind: str) -> CheckpointSaved | None:
-        if not is_main:
+class _Checkpoints:
+    """The checkpoint policy: ``last`` (on cancel, at the end and after each periodic one), ``best`` by
+    validation PSNR and periodic ``step_0000500``-style; only the main process writes."""
+
+    def __init__(self, run: Path, net, optimizer, scheduler, state: TrainState, net_cfg: dict,
+                 enabled: bool, resumed_from: Path | None) -> None:
+        self.run, self.net, self.optimizer, self.scheduler, self.state = run, net, optimizer, scheduler, state
+        self.net_cfg, self.enabled = net_cfg, enabled
+        self.folder = run / "checkpoints"
+        self.last_good: str | None = str(resumed_from) if resumed_from else None
+
+    def save(self, kind: str) -> CheckpointSaved | None:
+        if not self.enabled:
             return None
-        name = {"last": "last", "best": "best"}.get(kind, f"step_{state.step:07d}")
-        path = save_checkpoint(ckpt_dir / f"{name}.safetensors", net, optimizer, scheduler, state, net_cfg,
-                               {"run": str(run), "step": state.step, "kind": kind})
-        return CheckpointSaved(state.step, str(path), kind)
+        name = {"last": "last", "best": "best"}.get(kind, f"step_{self.state.step:07d}")
+        path = save_checkpoint(self.folder / f"{name}.safetensors", self.net, self.optimizer, self.scheduler,
+                               self.state, self.net_cfg, {"run": str(self.run), "step": self.state.step,
+                                                          "kind": kind})
+        if kind == "periodic":
+            self.last_good = str(path)
+        return CheckpointSaved(self.state.step, str(path), kind)
 
-    def validate() -> tuple[dict, dict] | None:
-        if data.val is None or not is_main:
-            return None
-        net.eval()
-        outs, tgts, ins = [], [], []
-        with torch.no_grad():
-            for i in range(len(data.val)):
-                item = data.val[i]
-                x = item["input"][None].to(device)
-                with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                    y = net(x).float()
-                t = item["target"][None].to(device)
-                outs.append(y.clamp(0, 1))
-                tgts.append(shift_align(y.clamp(0, 1), t, cfg.loss.max_shift))
-                ins.append(x)
-        out = torch.cat(outs)
-        tgt = torch.cat(tgts)
-        m = {"psnr": psnr(out, tgt), "ssim": ssim(out, tgt)}
-        if cfg.val_lpips:
-            try:
-                from ..metrics import LPIPSMetric
 
-                lp = LPIPSMetric("alex").to(device)
-                m["lpips"] = float(lp(out, tgt))
-            except Exception as exc:  # LPIPS unavailable: say so, keep training
-                m["lpips_unavailable"] = str(exc)
-        net.train()
-        preview = {
-            "input": _to_uint8_hwc(input_preview(ins[0], out.shape[2:])[0], cfg.preview_size),
-            "output": _to_uint8_hwc(out[0], cfg.preview_size),
-            "target": _to_uint8_hwc(tgt[0], cfg.preview_size),
-        }
-        return m, preview
-
-    net.train()
+def _run_loop(s: _Session, cancel: CancelToken | None) -> Iterator:
+    cfg, state, data = s.cfg, s.state, s.data
+    is_main = s.rank == 0
+    s.net.train()
     n_items = len(data.train)
     t_start = time.perf_counter()
     steps_at_start = state.step
-    last_good: str | None = str(ckpt_path) if ckpt_path else None
     order = _epoch_order(n_items, cfg.seed, state.epoch)
     try:
         while state.step < cfg.steps:
             if cancel is not None and cancel.cancelled:
-                ev = checkpoint("last")
+                ev = s.checkpoints.save("last")
                 if ev:
                     yield ev
-                yield RunFinished(str(run), state.step, "cancelled", "cancelled; checkpoint saved")
+                yield RunFinished(str(s.run), state.step, "cancelled", "cancelled; checkpoint saved")
                 return
             if state.position + cfg.batch_size > n_items:
                 state.epoch += 1
                 state.position = 0
                 order = _epoch_order(n_items, cfg.seed, state.epoch)
-                data.train.set_epoch(state.epoch)
             data.train.set_epoch(state.epoch)
             batch_idx = order[state.position : state.position + cfg.batch_size]
-            mine = batch_idx[rank::world] or batch_idx[:1]
-            batch = _collate([data.train[i] for i in mine])
-            x = batch["input"].to(device)
-            t = batch["target"].to(device)
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
-                y = model(x)
-            loss, terms = loss_fn(y.float(), t)
-            if not torch.isfinite(loss):
-                msg = (f"loss became {loss.item()} at step {state.step + 1}; stopped. Last good checkpoint: "
-                       f"{last_good or 'none'}")
-                log_metrics({"step": state.step + 1, "error": msg})
-                yield RunFinished(str(run), state.step, "failed", msg)
+            mine = batch_idx[s.rank :: s.world] or batch_idx[:1]
+            try:
+                loss, terms = optimisation_step(s.model, s.net.parameters(), s.loss_fn, s.optimizer, s.scheduler,
+                                                _collate([data.train[i] for i in mine]), s.device, amp=s.amp,
+                                                grad_clip=cfg.optim.grad_clip)
+            except NonFiniteLoss as exc:
+                msg = (f"loss became {exc.value} at step {state.step + 1}; stopped. Last good checkpoint: "
+                       f"{s.checkpoints.last_good or 'none'}")
+                s.log.error(state.step + 1, msg)
+                yield RunFinished(str(s.run), state.step, "failed", msg)
                 return
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if o.grad_clip:
-                torch.nn.utils.clip_grad_norm_(net.parameters(), o.grad_clip)
-            optimizer.step()
-            scheduler.step()
             state.step += 1
             state.position += cfg.batch_size
-            elapsed = time.perf_counter() - t_start
-            rate = (state.step - steps_at_start) / max(elapsed, 1e-9)
-            lr = optimizer.param_groups[0]["lr"]
+            rate = (state.step - steps_at_start) / max(time.perf_counter() - t_start, 1e-9)
+            lr = s.optimizer.param_groups[0]["lr"]
             if state.step % cfg.log_every == 0 or state.step == cfg.steps or state.step == steps_at_start + 1:
-                log_metrics({"step": state.step, "loss": loss.item(), **terms, "lr": lr, "steps_per_s": rate,
-                             "time": time.time()})
-            yield StepDone(state.step, cfg.steps, loss.item(), terms, lr, rate, (cfg.steps - state.step) / max(rate, 1e-9))
-            if cfg.val_every and (state.step % cfg.val_every == 0 or state.step == cfg.steps):
-                res = validate()
-                if res is not None:
-                    m, preview = res
-                    log_metrics({"step": state.step, "val": m})
-                    yield ValidationDone(state.step, m)
-                    yield PreviewReady(state.step, preview)
-                    if m["psnr"] > state.best_psnr:
-                        state.best_psnr = m["psnr"]
-                        ev = checkpoint("best")
-                        if ev:
-                            yield ev
+                s.log.step(state.step, loss, terms, lr, rate, time.time())
+            yield StepDone(state.step, cfg.steps, loss, terms, lr, rate, (cfg.steps - state.step) / max(rate, 1e-9))
+            if cfg.val_every and (state.step % cfg.val_every == 0 or state.step == cfg.steps) \
+                    and data.val is not None and is_main:
+                metrics, preview = validate(s.net, data.val, cfg, s.device, s.amp)
+                s.log.validation(state.step, metrics, preview)
+                yield ValidationDone(state.step, metrics)
+                yield PreviewReady(state.step, preview)
+                if metrics["psnr"] > state.best_psnr:
+                    state.best_psnr = metrics["psnr"]
+                    ev = s.checkpoints.save("best")
+                    if ev:
+                        yield ev
             if cfg.checkpoint_every and state.step % cfg.checkpoint_every == 0:
-                ev = checkpoint("periodic")
+                ev = s.checkpoints.save("periodic")
                 if ev:
-                    last_good = ev.path
                     yield ev
-                    yield checkpoint("last")  # resumable after a crash
-        ev = checkpoint("last")
+                    yield s.checkpoints.save("last")  # resumable after a crash
+        ev = s.checkpoints.save("last")
         if ev:
             yield ev
-        yield RunFinished(str(run), state.step, "completed")
+        yield RunFinished(str(s.run), state.step, "completed")
     finally:
-        if world > 1 and torch.distributed.is_initialized():
+        s.log.close()
+        if s.world > 1 and torch.distributed.is_initialized():
             torch.distributed.barrier()
 
 
