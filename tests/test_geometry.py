@@ -241,3 +241,25 @@ def test_compare_means_aligned_is_closer_to_reference(ecc_root, tmp_path):
     assert np.abs(aligned - ref)[inner].mean() < 0.8 * np.abs(orig - ref)[inner].mean()
     a, o = write_compare_images(seq, side=320)
     assert a.exists() and o.exists() and not list((tmp_path / "00001/compare").glob(".*"))
+
+
+def test_sequence_review_gives_the_app_previews_matrices_and_the_report(aligned_root, tmp_path):
+    import shutil
+
+    from zoomstudio.core.alignment.review import ALIGN_REPORT, read_align_report, sequence_review
+    from zoomstudio.core.data import scan_root
+    from zoomstudio.core.events import Problem, Result
+
+    copy = tmp_path / "data"
+    shutil.copytree(aligned_root, copy)
+    seq = scan_root(copy).sequences[0]
+    (result,) = list(sequence_review(seq, side=256))
+    keys = {s.key for s in seq.shots}
+    v = result.values
+    assert isinstance(result, Result) and set(v["previews"]) == keys and set(v["matrices"]) == keys
+    assert set(v["frames"]) == keys and max(v["previews"][seq.reference.key].shape[:2]) == 256
+    assert v["frames"] == read_align_report(seq.path / ALIGN_REPORT)
+    (seq.path / ALIGN_REPORT).write_text("{not json")
+    events = list(sequence_review(seq, side=256))
+    assert isinstance(events[0], Problem) and str(seq.path / ALIGN_REPORT) in str(events[0])
+    assert "not an alignment report" in events[0].reason and events[-1].values["frames"] == {}

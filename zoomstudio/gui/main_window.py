@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import resource
 from pathlib import Path
@@ -22,6 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from .. import __version__
+from ..core.alignment.review import sequence_review
 from ..core.data.srraw import DatasetIndex, Sequence, iter_scan
 from ..core.events import Cancelled, Problem, Progress, Result
 from .browser import SequenceBrowser
@@ -255,9 +255,12 @@ class MainWindow(QMainWindow):
             self.preview_job.cancel()
             self.preview_job.wait()
         self.job_label.setText(f"Loading {sequence.name}…")
-        self.preview_job.start(lambda token, s=sequence: _preview_events(s))
+        self.preview_job.start(lambda token, s=sequence: sequence_review(s, cancel=token))
 
     def _preview_event(self, ev) -> None:
+        if isinstance(ev, Problem):
+            self.job_label.setText(str(ev))
+            return
         if not isinstance(ev, Result) or self.sequence is None or ev.item != self.sequence.name:
             return
         v = ev.values
@@ -439,32 +442,6 @@ class MainWindow(QMainWindow):
 
 
 # ---------------------------------------------------------------- job generators (run in worker threads)
-def _preview_events(sequence: Sequence):
-    """FOV previews, the widest shot, tform matrices and align.json of a sequence, as one Result."""
-    from ..core.geometry.files import AlignmentFileError, read_tform
-    from ..core.alignment.sequence_align import fov_previews, load_rgb_preview
-
-    previews, full_hw = fov_previews(sequence, side=768)
-    widest = sequence.shots[-1]
-    reduction = max([r for r in (1, 2, 4, 8) if max(full_hw) / r >= 768] or [1])
-    wide = load_rgb_preview(widest, reduction if widest.jpg_path is not None else 1)
-    matrices, frames = {}, {}
-    if sequence.has_tform:
-        try:
-            t = read_tform(sequence.tform_path)
-            matrices = {k: t.matrix3(k) for k in t.matrices}
-        except AlignmentFileError as exc:
-            yield Problem(str(sequence.tform_path), str(exc))
-    report = sequence.path / "align.json"
-    if report.exists():
-        try:
-            frames = {f["key"]: f for f in json.loads(report.read_text())["frames"]}
-        except (OSError, ValueError, KeyError):
-            frames = {}
-    yield Result(sequence.name, {"previews": previews, "wide": wide, "matrices": matrices, "full_hw": full_hw,
-                                 "frames": frames})
-
-
 def _train_events(config, resume, token):
     """The training generator, run in a child process: torch never loads in the GUI process, and
     its import, pair building and numpy work cannot hold the GUI's GIL."""

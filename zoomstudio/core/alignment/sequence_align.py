@@ -24,6 +24,9 @@ from ..geometry.ecc import EccConfig, FrameAlignment, align_pair, pyramid_sizes,
 from ..geometry.files import write_tform, write_wb
 from ..geometry.fov import fov_match
 
+#: the per-frame alignment report beside tform.txt (scores, shifts, rotations, matrices)
+ALIGN_REPORT = "align.json"
+
 log = logging.getLogger(__name__)
 
 
@@ -111,7 +114,7 @@ def _matched_reference(ref_finest: np.ndarray, sizes, magnification: float, full
 
 def alignment_outputs(sequence: Sequence, with_wb: bool = True) -> list[Path]:
     """The files :func:`align_sequence` writes into a sequence folder."""
-    return [sequence.tform_path] + ([sequence.wb_path] if with_wb else []) + [sequence.path / "align.json"]
+    return [sequence.tform_path] + ([sequence.wb_path] if with_wb else []) + [sequence.path / ALIGN_REPORT]
 
 
 def align_sequence(
@@ -211,7 +214,7 @@ def align_sequence(
             "corner": list(corner),
             "frames": frames,
         }
-        written["report"] = str(atomic_write_text(sequence.path / "align.json", json.dumps(sidecar, indent=1)))
+        written["report"] = str(atomic_write_text(sequence.path / ALIGN_REPORT, json.dumps(sidecar, indent=1)))
     yield Progress(total, total, f"{sequence.name}: done")
     yield Result(
         sequence.name,
