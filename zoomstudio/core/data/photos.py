@@ -20,6 +20,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 #: Colour photographs bundled in scikit-image's wheel (no download needed).
 SKIMAGE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina")
 
@@ -106,3 +108,44 @@ def photo_sources(photo_set: str, root: str | Path = "/") -> list[str]:
         raise PhotoSetError(f"the {photo_set!r} photo set needs the Debian packages {' '.join(missing)} under {root} "
                             f"(apt-get install {' '.join(missing)})")
     return names + [str(p) for p in paths]
+
+
+#: the image files a source may be (anything else is developed as a RAW)
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
+
+#: larger photographs are reduced (area filter) to this long side: wallpapers are often upsampled, and
+#: a reduced photo holds more detail per pixel at a quarter of the memory
+MAX_PHOTO_SIDE = 2560
+
+
+def load_photo(name: str) -> np.ndarray:
+    """A source photo as float32 sRGB (H, W, 3) in [0, 1], at most :data:`MAX_PHOTO_SIDE` px on its long side."""
+    if name.startswith("skimage:"):
+        import skimage.data
+
+        img = getattr(skimage.data, name.split(":", 1)[1])()
+    else:
+        path = Path(name)
+        if path.suffix.lower() in IMAGE_SUFFIXES:
+            from PIL import Image
+
+            with Image.open(path) as im:
+                img = np.asarray(im.convert("RGB"))
+        else:  # a RAW: develop it with LibRaw's defaults (camera WB, sRGB)
+
+            from ..raw.decode import open_raw
+
+            with open_raw(path) as raw:
+                img = raw.postprocess(use_camera_wb=True, output_bps=8, half_size=True)
+    img = np.asarray(img)
+    if img.ndim == 2:
+        img = np.stack([img] * 3, axis=-1)
+    img = img[..., :3]
+    scale = 65535.0 if img.dtype == np.uint16 else 255.0
+    img = img.astype(np.float32) / scale
+    if max(img.shape[:2]) > MAX_PHOTO_SIDE:
+        import cv2
+
+        f = MAX_PHOTO_SIDE / max(img.shape[:2])
+        img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA)
+    return img

@@ -9,13 +9,17 @@ plus the camera's ``0000k.JPG`` rendered from that RAW by one fixed ISP
 sharpening) with EXIF, in the SR-RAW layout (00001 is
 the longest focal length), and ``truth.json`` records the true motions in the
 tform.txt convention. Output is byte-identical for a given seed.
+
+This module is the job (configuration, one sequence, the dataset); its parts:
+:mod:`.scene` (the photo collage, focal lengths, hand motion, views),
+:mod:`.sensor` (blur, inverse ISP, CFA, noise), :mod:`.isp` (the cameras' JPEGs),
+:mod:`.cameras` (the simulated camera models) and :mod:`.photos` (the photographs).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import math
 import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,17 +27,17 @@ from typing import Iterator
 
 import numpy as np
 
-from ..colour.srgb import linear_to_srgb, srgb_to_linear, to_uint8
 from ..events import CancelToken, Cancelled, Problem, Progress, Result
-from ..geometry.fov import fov_matrix, warp_antialiased
+from ..geometry.fov import fov_matrix
 from ..raw.dng import write_dng
-from ..raw.exif import ExifInfo, exif_bytes
-from .cameras import PRESETS, SimulatedCamera, draw_camera
-from .photos import PHOTO_SETS, photo_sources
+from ..raw.exif import ExifInfo
+from .cameras import PRESETS, draw_camera
+from .isp import camera_isp, simulated_camera_jpeg, write_camera_jpeg
+from .photos import PHOTO_SETS, load_photo, photo_sources
+from .scene import euclidean_motion, focal_lengths, make_leaves, render_view
+from .sensor import fixed_camera_counts, lens_blur, simulate_sensor
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp", ".webp"}
 
 
 @dataclass(frozen=True)
@@ -74,248 +78,15 @@ class SynthConfig:
             raise ValueError(f"photos must be one of {', '.join(PHOTO_SETS)}, got {self.photos!r}")
 
 
-#: larger photographs are reduced (area filter) to this long side: wallpapers are often upsampled, and
-#: a reduced photo holds more detail per pixel at a quarter of the memory
-MAX_PHOTO_SIDE = 2560
-
-
-def _load_source(name: str) -> np.ndarray:
-    """A source photo as float32 sRGB (H, W, 3) in [0, 1], at most :data:`MAX_PHOTO_SIDE` px on its long side."""
-    if name.startswith("skimage:"):
-        import skimage.data
-
-        img = getattr(skimage.data, name.split(":", 1)[1])()
-    else:
-        path = Path(name)
-        if path.suffix.lower() in IMAGE_SUFFIXES:
-            from PIL import Image
-
-            with Image.open(path) as im:
-                img = np.asarray(im.convert("RGB"))
-        else:  # a RAW: develop it with LibRaw's defaults (camera WB, sRGB)
-
-            from ..raw.decode import open_raw
-
-            with open_raw(path) as raw:
-                img = raw.postprocess(use_camera_wb=True, output_bps=8, half_size=True)
-    img = np.asarray(img)
-    if img.ndim == 2:
-        img = np.stack([img] * 3, axis=-1)
-    img = img[..., :3]
-    scale = 65535.0 if img.dtype == np.uint16 else 255.0
-    img = img.astype(np.float32) / scale
-    if max(img.shape[:2]) > MAX_PHOTO_SIDE:
-        import cv2
-
-        f = MAX_PHOTO_SIDE / max(img.shape[:2])
-        img = cv2.resize(img, (round(img.shape[1] * f), round(img.shape[0] * f)), interpolation=cv2.INTER_AREA)
-    return img
-
-
-def _focal_lengths(rng: np.random.Generator, cfg: SynthConfig) -> list[float]:
-    n = int(rng.integers(cfg.shots[0], cfg.shots[1] + 1))
-    wide = float(rng.uniform(*cfg.focal_wide))
-    tele = float(rng.uniform(*cfg.focal_tele))
-    # Geometric spacing like a zoom ring's marked stops, with a little jitter.
-    f = np.geomspace(wide, tele, n)
-    f[1:-1] *= rng.uniform(0.97, 1.03, n - 2)
-    return sorted((float(round(v)) for v in f), reverse=True)  # longest first: 00001
-
-
-def _euclidean(rng: np.random.Generator, cfg: SynthConfig, w: int, h: int) -> np.ndarray:
-    """A random Euclidean motion about the frame centre (3x3, reference pixels)."""
-    theta = math.radians(rng.uniform(-cfg.max_rotation_deg, cfg.max_rotation_deg))
-    tx, ty = rng.uniform(-cfg.max_shift, cfg.max_shift, 2) * w
-    c, s = math.cos(theta), math.sin(theta)
-    cx, cy = (w - 1) / 2, (h - 1) / 2
-    rot = np.array([[c, -s, cx - c * cx + s * cy], [s, c, cy - s * cx - c * cy], [0, 0, 1.0]])
-    return np.array([[1, 0, tx], [0, 1, ty], [0, 0, 1.0]]) @ rot
-
-
-@dataclass(frozen=True)
-class Leaf:
-    """A photo crop pasted into the scene (ref-pixel coordinates): a 'dead leaf'."""
-
-    photo: int  # index into the photo pool
-    crop: tuple[int, int, int, int]  # x, y, w, h in the photo
-    centre: tuple[float, float]
-    size: tuple[float, float]  # width, height in reference pixels
-    angle: float  # radians
-    ellipse: bool
-
-    def scene_to_crop(self) -> np.ndarray:
-        """3x3 map from reference pixel coords to crop pixel coords."""
-        cx, cy = self.centre
-        x, y, w, h = self.crop
-        c, s = math.cos(-self.angle), math.sin(-self.angle)
-        to_local = np.array([[c, -s, 0], [s, c, 0], [0, 0, 1.0]]) @ np.array([[1, 0, -cx], [0, 1, -cy], [0, 0, 1.0]])
-        scale = np.diag([w / self.size[0], h / self.size[1], 1.0])
-        return np.array([[1, 0, (w - 1) / 2], [0, 1, (h - 1) / 2], [0, 0, 1.0]]) @ scale @ to_local
-
-
-def _make_leaves(rng: np.random.Generator, photos: list[np.ndarray], primary: int, w: int, h: int,
-                 magnification: float) -> list[Leaf]:
-    """A scale-invariant collage of real photo crops, back to front.
-
-    A background photo spans the widest view; then, octave by octave from the
-    widest field of view to the reference's, leaves about a third of that
-    field wide are scattered inside it. Every focal length therefore sees
-    sharp photo detail at its own scale, as a real scene offers.
-    """
-    cx, cy = (w - 1) / 2, (h - 1) / 2
-    leaves = []
-    ph, pw = photos[primary].shape[:2]
-    span = magnification * 1.15  # background covers the widest view with room for hand motion
-    aspect = w / h
-    bw, bh = (pw, min(ph, int(pw / aspect))) if pw / ph <= aspect else (min(pw, int(ph * aspect)), ph)
-    bx, by = int(rng.integers(0, pw - bw + 1)), int(rng.integers(0, ph - bh + 1))
-    leaves.append(Leaf(primary, (bx, by, bw, bh), (cx, cy), (w * span, h * span), 0.0, False))
-    octaves = int(math.ceil(math.log2(max(magnification, 1.0))))
-    for o in range(octaves, -1, -1):
-        field_w = w * min(2.0**o, magnification)
-        for _ in range(10):
-            k = primary if rng.random() < 0.5 else int(rng.integers(0, len(photos)))
-            qh, qw = photos[k].shape[:2]
-            lw = field_w * rng.uniform(0.15, 0.45)
-            lh = lw * rng.uniform(0.6, 1.6)
-            # Crop about as many photo pixels as the leaf spans in reference pixels (sharp when
-            # the reference sees it), limited by the photo's size; keep the leaf's aspect.
-            cw = int(np.clip(round(lw), 48, qw))
-            ch = int(np.clip(round(cw * lh / lw), 16, qh))
-            cw = int(np.clip(round(ch * lw / lh), 16, qw))
-            x = int(rng.integers(0, qw - cw + 1))
-            y = int(rng.integers(0, qh - ch + 1))
-            centre = (cx + rng.uniform(-0.5, 0.5) * field_w, cy + rng.uniform(-0.5, 0.5) * field_w / aspect)
-            leaves.append(Leaf(k, (x, y, cw, ch), centre, (lw, lh), float(rng.uniform(-0.5, 0.5)),
-                               bool(rng.random() < 0.4)))
-    return leaves
-
-
-def _render_view(leaves: list[Leaf], photos: list[np.ndarray], sensor_to_ref: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Paint the leaves (back to front) onto an (h, w, 3) sensor view; anti-aliased."""
-    import cv2
-
-    canvas = np.zeros((h, w, 3), np.float32)
-    for leaf in leaves:
-        m = leaf.scene_to_crop() @ sensor_to_ref  # sensor pixel -> crop pixel
-        x, y, cw, ch = leaf.crop
-        corners = np.linalg.inv(m) @ np.array([[-0.5, cw - 0.5, -0.5, cw - 0.5], [-0.5, -0.5, ch - 0.5, ch - 0.5],
-                                               [1, 1, 1, 1]])
-        x0 = max(0, int(math.floor(corners[0].min())))
-        x1 = min(w, int(math.ceil(corners[0].max())) + 1)
-        y0 = max(0, int(math.floor(corners[1].min())))
-        y1 = min(h, int(math.ceil(corners[1].max())) + 1)
-        if x1 <= x0 or y1 <= y0:
-            continue
-        sub = m @ np.array([[1, 0, x0], [0, 1, y0], [0, 0, 1.0]])
-        crop = photos[leaf.photo][y : y + ch, x : x + cw]
-        rgb = warp_antialiased(crop, sub, (y1 - y0, x1 - x0), interpolation=cv2.INTER_CUBIC,
-                               border_mode=cv2.BORDER_REFLECT)
-        mask = np.zeros((ch, cw), np.float32)
-        if leaf.ellipse:
-            sub_px = 16  # cv2 draws with 4 fractional bits
-            centre = (int(round((cw - 1) / 2 * sub_px)), int(round((ch - 1) / 2 * sub_px)))
-            axes = (int(round(cw / 2 * sub_px)), int(round(ch / 2 * sub_px)))
-            cv2.ellipse(mask, centre, axes, 0, 0, 360, 1.0, -1, cv2.LINE_AA, 4)
-        else:
-            mask[:] = 1.0
-        alpha = warp_antialiased(mask, sub, (y1 - y0, x1 - x0), border_mode=cv2.BORDER_CONSTANT)[..., None]
-        region = canvas[y0:y1, x0:x1]
-        region += alpha * (np.clip(rgb, 0, 1) - region)
-    return canvas
-
-
-def _mosaic(rgb: np.ndarray, cfa: str) -> np.ndarray:
-    """Sample an (H, W, 3) image through a Bayer CFA (RGGB, BGGR, GRBG or GBRG) -> (H, W)."""
-    from ..raw.pack import channel_offsets
-
-    m = np.empty(rgb.shape[:2], dtype=np.float32)
-    for channel, (dy, dx) in zip((0, 1, 2, 1), channel_offsets(cfa)):
-        m[dy::2, dx::2] = rgb[dy::2, dx::2, channel]
-    return m
-
-
-def lens_blur(view: np.ndarray, shape: str, size: float, rng: np.random.Generator) -> np.ndarray:
-    """Blur an (H, W, 3) view by a lens PSF: ``gaussian`` (sigma = size), ``disk`` (defocus, radius
-    2 * size) or ``motion`` (a line 4 * size long at a random angle), all in sensor pixels."""
-    import cv2
-
-    if shape == "gaussian":
-        return cv2.GaussianBlur(view, (0, 0), size)
-    r = max(1, int(math.ceil(2 * size if shape == "disk" else 2 * size)))
-    kernel = np.zeros((2 * r + 1, 2 * r + 1), np.float32)
-    if shape == "disk":
-        cv2.circle(kernel, (r, r), r, 1.0, -1, cv2.LINE_AA)
-    elif shape == "motion":
-        angle = rng.uniform(0, math.pi)
-        dx, dy = math.cos(angle) * r, math.sin(angle) * r
-        cv2.line(kernel, (round(r - dx), round(r - dy)), (round(r + dx), round(r + dy)), 1.0, 1, cv2.LINE_AA)
-    else:
-        raise ValueError(f"unknown blur shape {shape!r}")
-    return cv2.filter2D(view, -1, kernel / kernel.sum(), borderType=cv2.BORDER_REFLECT)
-
-
-def simulate_sensor(view: np.ndarray, camera: SimulatedCamera, exposure: float,
-                    rng: np.random.Generator) -> np.ndarray:
-    """Unprocess an sRGB view (H, W, 3) through ``camera`` into its uint16 mosaic (black + signal + noise).
-
-    sRGB -> linear -> the camera's RGB (inverse of its cam -> sRGB matrix) ->
-    inverse white balance -> CFA -> heteroscedastic Gaussian noise (variance
-    shot * x + read) -> black level, white level, quantisation.
-    """
-    from ..colour import cam_to_srgb_from_xyz
-
-    cam_to_srgb = cam_to_srgb_from_xyz(camera.matrix())
-    linear = srgb_to_linear(view) * exposure
-    camera_rgb = linear @ np.linalg.inv(cam_to_srgb).T.astype(np.float32) / np.asarray(camera.wb, np.float32)
-    x = _mosaic(np.clip(camera_rgb, 0.0, 1.0), camera.cfa)
-    noisy = x + rng.normal(0.0, 1.0, x.shape) * np.sqrt(camera.shot_noise * x + camera.read_noise)
-    span = camera.white_level - camera.black_level
-    return np.clip(np.rint(noisy * span + camera.black_level), 0, camera.white_level).astype(np.uint16)
-
-
-#: OpenCV's demosaic codes name the pattern of the second row's first two pixels
-_OPENCV_BAYER = {"RGGB": "COLOR_BayerBG2RGB", "BGGR": "COLOR_BayerRG2RGB", "GRBG": "COLOR_BayerGB2RGB",
-                 "GBRG": "COLOR_BayerGR2RGB"}
-
-
-def simulated_camera_jpeg(counts: np.ndarray, camera: SimulatedCamera) -> np.ndarray:
-    """``camera``'s own JPEG rendering of its mosaic -> uint8 RGB (H, W, 3): demosaic, white balance,
-    brightness, its colour matrix to sRGB, saturation, noise reduction, tone curve, sharpening."""
-    import cv2
-
-    from ..colour import cam_to_srgb_from_xyz
-
-    span = camera.white_level - camera.black_level
-    norm = np.clip((counts.astype(np.float32) - camera.black_level) / span, 0, 1)
-    mosaic = np.rint(norm * 65535).astype(np.uint16)
-    rgb = cv2.cvtColor(mosaic, getattr(cv2, _OPENCV_BAYER[camera.cfa])).astype(np.float32) / 65535.0
-    rgb = np.clip(rgb * np.asarray(camera.wb, np.float32), 0, 1) * camera.brightness
-    rgb = rgb @ cam_to_srgb_from_xyz(camera.matrix()).T.astype(np.float32)
-    luma = rgb @ np.array([0.2126, 0.7152, 0.0722], np.float32)
-    rgb = np.clip(luma[..., None] + camera.saturation * (rgb - luma[..., None]), 0, None)
-    noise = math.sqrt(camera.shot_noise * 0.2 + camera.read_noise)
-    if noise > 0.004:  # in-camera noise reduction grows with the noise
-        rgb = cv2.GaussianBlur(rgb, (0, 0), min(1.5, 0.3 + 40 * noise))
-    rgb = np.clip(rgb, 0, 1)
-    if camera.tone == "filmic":
-        rgb = 2 * rgb / (1 + rgb)  # lifts the shadows, rolls off the highlights
-    srgb = linear_to_srgb(rgb)
-    if camera.tone == "contrast":
-        srgb = srgb + 0.5 * (srgb * srgb * (3 - 2 * srgb) - srgb)  # half a smoothstep S-curve
-    soft = cv2.GaussianBlur(srgb, (0, 0), 1.0)
-    return to_uint8(srgb + camera.sharpen * (srgb - soft))
-
-
 def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary: int, source: str,
                     rng: np.random.Generator, cfg: SynthConfig) -> dict:
     """Render one sequence folder; returns its truth record."""
     import cv2
 
     w, h = cfg.size
-    focals = _focal_lengths(rng, cfg)
+    focals = focal_lengths(rng, cfg)
     f_ref, f_wide = focals[0], focals[-1]
-    leaves = _make_leaves(rng, photos, primary, w, h, f_ref / f_wide)
+    leaves = make_leaves(rng, photos, primary, w, h, f_ref / f_wide)
     camera = None if cfg.camera == "fixed" else draw_camera(rng, cfg.camera)
     wb = np.array([rng.uniform(1.6, 2.6), 1.0, rng.uniform(1.2, 2.1)])
     if camera is not None:
@@ -337,22 +108,15 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
     }
     for k, f in enumerate(focals, start=1):
         key = f"{k:05d}"
-        motion = np.eye(3) if k == 1 else _euclidean(rng, cfg, w, h)
+        motion = np.eye(3) if k == 1 else euclidean_motion(rng, cfg, w, h)
         # sensor pixel -> FOV-matched ref coords -> (inverse motion) reference pixel (scene coords)
         sensor_to_ref = np.linalg.inv(motion) @ np.linalg.inv(fov_matrix(f, f_ref, (h, w)))
-        view = _render_view(leaves, photos, sensor_to_ref, h, w)
+        view = render_view(leaves, photos, sensor_to_ref, h, w)
         sigma = float(rng.uniform(*cfg.blur_sigma))
         if camera is None:
             view = cv2.GaussianBlur(view, (0, 0), sigma)
             view = np.clip(view, 0.0, 1.0)
-            # Inverse ISP: sRGB -> linear -> inverse white balance -> mosaic -> counts + noise.
-            linear = srgb_to_linear(view) * exposure
-            camera_rgb = linear / wb.astype(np.float32)
-            signal = _mosaic(camera_rgb, "RGGB") * (cfg.white_level - cfg.black_level)
-            gain = 0.05 * iso / 100.0  # DN per electron-equivalent: shot noise grows with ISO
-            read = 1.0 * math.sqrt(iso / 100.0)
-            noisy = gain * rng.poisson(np.maximum(signal, 0) / gain) + rng.normal(0.0, read, signal.shape)
-            counts = np.clip(np.rint(noisy + cfg.black_level), 0, cfg.white_level).astype(np.uint16)
+            counts = fixed_camera_counts(view, wb, exposure, iso, cfg.black_level, cfg.white_level, rng)
         else:
             view = np.clip(lens_blur(view, camera.blur_shape, sigma * camera.blur_scale, rng), 0.0, 1.0)
             counts = simulate_sensor(view, camera, exposure, rng)
@@ -368,7 +132,7 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
                       white_level=cfg.white_level, as_shot_neutral=1.0 / wb, exif=exif)
             # Camera JPEG: the camera's own rendering of this RAW (demosaic, white balance, fixed gain,
             # denoise by ISO, sRGB tone, mild sharpening), so RAW -> JPEG is one fixed ISP.
-            jpg_rgb = camera_isp(counts, cfg, wb, iso)
+            jpg_rgb = camera_isp(counts, cfg.black_level, cfg.white_level, wb, iso)
             quality = cfg.jpeg_quality
         else:
             write_dng(seq_dir / f"{key}.DNG", counts, camera.cfa, black_level=camera.black_level,
@@ -376,7 +140,7 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
                       exif=exif)
             jpg_rgb = simulated_camera_jpeg(counts, camera)
             quality = camera.jpeg_quality
-        _write_jpeg(seq_dir / f"{key}.JPG", jpg_rgb, exif, quality)
+        write_camera_jpeg(seq_dir / f"{key}.JPG", jpg_rgb, exif, quality)
         truth["shots"][key] = {
             "focal_length": f,
             "motion": motion[:2].tolist(),
@@ -384,35 +148,6 @@ def render_sequence(out_dir: Path, name: str, photos: list[np.ndarray], primary:
             "exposure_time": exposure_time,
         }
     return truth
-
-
-#: the synthetic camera's rendering gain (its "brightness"): exposures of 0.55-0.85 render near 0.4-0.6
-CAMERA_GAIN = 1.0 / 0.7
-
-
-def camera_isp(counts: np.ndarray, cfg: SynthConfig, wb: np.ndarray, iso: int) -> np.ndarray:
-    """The synthetic camera's JPEG rendering of a RGGB mosaic (uint16 counts) -> uint8 RGB (H, W, 3)."""
-    import cv2
-
-    norm = (counts.astype(np.float32) - cfg.black_level) / (cfg.white_level - cfg.black_level)
-    mosaic = np.clip(np.rint(np.clip(norm, 0, 1) * 65535), 0, 65535).astype(np.uint16)
-    rgb = cv2.cvtColor(mosaic, cv2.COLOR_BayerBG2RGB).astype(np.float32) / 65535.0  # OpenCV's name for RGGB
-    rgb *= (wb * CAMERA_GAIN).astype(np.float32)
-    if iso >= 800:  # in-camera noise reduction grows with ISO
-        rgb = cv2.GaussianBlur(rgb, (0, 0), 0.4 + 0.2 * np.log2(iso / 800))
-    srgb = linear_to_srgb(np.clip(rgb, 0, 1))
-    soft = cv2.GaussianBlur(srgb, (0, 0), 1.0)
-    return to_uint8(srgb + 0.3 * (srgb - soft))  # mild unsharp masking
-
-
-def _write_jpeg(path: Path, rgb: np.ndarray, exif: ExifInfo, quality: int) -> None:
-    from PIL import Image
-
-    from ..fileio import atomic_output
-
-    with atomic_output(path) as tmp:
-        Image.fromarray(rgb).save(tmp, format="JPEG", quality=quality,
-                                  exif=exif_bytes(exif, software="ZoomStudio synth"))
 
 
 def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel: CancelToken | None = None,
@@ -447,7 +182,7 @@ def synthesize(out_dir: str | Path, config: SynthConfig = SynthConfig(), cancel:
     photos: dict[str, np.ndarray] = {}
     for name in names:
         try:
-            photos[name] = _load_source(name)
+            photos[name] = load_photo(name)
         except Exception as exc:
             yield Problem(name, f"cannot use as a source photo: {exc}")
     if not photos:
