@@ -78,7 +78,7 @@ def responsiveness(steps: int) -> tuple[float, int]:
     clock.start()
     last = [clock.elapsed()]
     started = [False]
-    w.train_job.event.connect(lambda ev: started.__setitem__(0, started[0] or type(ev).__name__ == "StepDone"))
+    w.trainer.job.event.connect(lambda ev: started.__setitem__(0, started[0] or type(ev).__name__ == "StepDone"))
 
     def tick():
         now = clock.elapsed()
@@ -92,9 +92,9 @@ def responsiveness(steps: int) -> tuple[float, int]:
     timer.timeout.connect(tick)
     timer.start()
     w.training.start.click()
-    while not w.train_job.running:
+    while not w.trainer.job.running:
         app.processEvents()
-    while w.train_job.running:
+    while w.trainer.job.running:
         app.processEvents()
         time.sleep(0.001)
     timer.stop()

@@ -50,12 +50,12 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
     w.inspector.mode.setCurrentText("checkerboard")
     names = ["fov", "alignment", "training", "compare", "zoom"]
-    if w.index is not None:
+    if w.datasets.index is not None:
         w.evaluate_dataset()
         pump(lambda: w.compare.table.rowCount() > 0 and w.compare.evaluate.isEnabled(), timeout=300)
     for i, name in enumerate(names):
-        if name == "zoom" and w.index is not None:  # zoom the widest shot of the first sequence
-            seq = w.index.sequences[0]
+        if name == "zoom" and w.datasets.index is not None:  # zoom the widest shot of the first sequence
+            seq = w.datasets.index.sequences[0]
             w.zooming.add_files([seq.shots[-1].raw_path])
             pump(lambda: bool(w.zooming.results) and not w.zooming.job.running, timeout=300)
         w.tabs.setCurrentIndex(i)

@@ -41,7 +41,7 @@ def _delete(widget):
 
 def _open(qtbot, w, root):
     w.open_dataset(root)
-    qtbot.waitUntil(lambda: w.index is not None and bool(w.inspector.previews), timeout=30000)
+    qtbot.waitUntil(lambda: w.datasets.index is not None and bool(w.inspector.previews), timeout=30000)
 
 
 def test_opens_dataset_and_lists_sequences(qtbot, window, aligned_root):
@@ -49,7 +49,7 @@ def test_opens_dataset_and_lists_sequences(qtbot, window, aligned_root):
     root_item = window.browser.tree.topLevelItem(0)
     names = [root_item.child(i).text(0) for i in range(root_item.childCount())]
     assert names == ["00001", "00002", "00003", "00004", "00005"]
-    seq = window.index.sequence("00001")
+    seq = window.datasets.index.sequence("00001")
     assert root_item.child(0).childCount() == len(seq.shots)
     assert "tform.txt: present" in root_item.child(0).toolTip(0)
     window.browser.filter.setText("0003")
@@ -62,13 +62,13 @@ def test_browser_shows_shot_details_thumbnails_and_broken_sequences(qtbot, windo
     broken.mkdir()
     (broken / "00001.ARW").write_bytes(b"x" * 5000)
     window.open_dataset(synth_copy)
-    qtbot.waitUntil(lambda: window.index is not None, timeout=30000)
+    qtbot.waitUntil(lambda: window.datasets.index is not None, timeout=30000)
     root = window.browser.tree.topLevelItem(0)
     items = {root.child(i).text(0): root.child(i) for i in range(root.childCount())}
     assert "tform.txt: invalid" in items["00001"].toolTip(0)
     assert items["00009"].text(1) == "0 shots" and "usable shot" in items["00009"].toolTip(0)
     assert "not a RAW file" in items["00009"].toolTip(0)
-    seq = window.index.sequence("00002")
+    seq = window.datasets.index.sequence("00002")
     shot_row = items["00002"].child(0)
     shot = seq.shot(shot_row.text(0))
     assert shot_row.text(1) == f"{shot.focal_length:g} mm" and shot_row.text(2) == f"{shot.exif.iso:g}"
@@ -80,7 +80,7 @@ def test_browser_shows_shot_details_thumbnails_and_broken_sequences(qtbot, windo
 
 def test_fov_rectangles_match_focal_ratios(qtbot, window, aligned_root):
     _open(qtbot, window, aligned_root)
-    seq = window.sequence
+    seq = window.datasets.sequence
     wide_w = window.fov.wide.image.shape[1]
     widest = seq.shots[-1]
     assert len(window.fov.rects) == len(seq.shots) - 1
@@ -101,7 +101,7 @@ def test_inspector_modes_render(qtbot, window, aligned_root, mode):
     assert before is not None and after is not None and before.shape == after.shape
     if mode == "difference":  # aligned frames differ less from the reference than unaligned ones
         assert after.mean() <= before.mean() + 1e-6
-    frame = next(f for f in json.loads((window.sequence.path / "align.json").read_text())["frames"]
+    frame = next(f for f in json.loads((window.datasets.sequence.path / "align.json").read_text())["frames"]
                  if f["key"] == "00002")
     assert f"ECC score {frame['score']}" in insp.info.toPlainText()
     assert f"shift {frame['shift_px']:.2f} px" in insp.info.toPlainText()
@@ -109,21 +109,22 @@ def test_inspector_modes_render(qtbot, window, aligned_root, mode):
 
 def test_realign_writes_tform(qtbot, window, synth_copy):
     _open(qtbot, window, synth_copy)
-    seq_dir = window.sequence.path
+    seq_dir = window.datasets.sequence.path
     assert not (seq_dir / "tform.txt").exists()
     window.inspector.motion.setCurrentText("affine")
     window.inspector.realign.click()
-    qtbot.waitUntil(lambda: (seq_dir / "tform.txt").exists() and not window.align_job.running, timeout=60000)
+    qtbot.waitUntil(lambda: (seq_dir / "tform.txt").exists() and not window.datasets.align_job.running,
+                    timeout=60000)
     assert json.loads((seq_dir / "align.json").read_text())["motion"] == "affine"
     assert "present" in window.browser.tree.topLevelItem(0).child(0).toolTip(0)
 
 
 def test_realign_cancel_writes_nothing(qtbot, window, synth_copy):
     _open(qtbot, window, synth_copy)
-    seq_dir = window.sequence.path
+    seq_dir = window.datasets.sequence.path
     window.inspector.realign.click()
     window.inspector.cancel.click()
-    qtbot.waitUntil(lambda: not window.align_job.running, timeout=60000)
+    qtbot.waitUntil(lambda: not window.datasets.align_job.running, timeout=60000)
     assert "cancelled" in window.job_label.text() and not (seq_dir / "tform.txt").exists()
     assert window.inspector.realign.isEnabled()
 
@@ -138,7 +139,7 @@ def test_training_plots_and_stop_with_checkpoint(qtbot, window, tiny_config, tmp
     qtbot.waitUntil(lambda: panel.point_count("total") >= 3, timeout=120000)
     assert panel.point_count("cobi_rgb") >= 3
     panel.stop.click()
-    qtbot.waitUntil(lambda: not window.train_job.running, timeout=60000)
+    qtbot.waitUntil(lambda: not window.trainer.job.running, timeout=60000)
     assert "cancelled" in panel.status.text()
     runs = list((tmp_path / "runs").iterdir())
     assert len(runs) == 1 and (runs[0] / "checkpoints" / "last.safetensors").exists()
@@ -160,7 +161,7 @@ def test_training_form_round_trips_and_validates_with_lpips(qtbot, window, tiny_
     assert panel.config() == cfg  # every field the form shows goes back unchanged
     window.settings.runs_dir = str(tmp_path / "runs")
     panel.start.click()
-    qtbot.waitUntil(lambda: not window.train_job.running and panel.point_count("psnr") == 1, timeout=120000)
+    qtbot.waitUntil(lambda: not window.trainer.job.running and panel.point_count("psnr") == 1, timeout=120000)
     assert panel.point_count("lpips") == 1 and panel.point_count("ssim") == 1
 
 
@@ -212,12 +213,12 @@ def test_closing_during_training_asks_then_stops_the_child_with_a_checkpoint(qtb
     assert any(p.name.startswith("zoomstudio-job") for p in children)
     asked = []
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.No)
-    assert not window.close() and window.isVisible() and window.train_job.running  # "No" keeps it running
+    assert not window.close() and window.isVisible() and window.trainer.job.running  # "No" keeps it running
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.Yes)
     assert window.close() and len(asked) == 2
     # close() returned after the child saved and exited; the queued events still reach the panel
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("zoomstudio-job")]
-    qtbot.waitUntil(lambda: not window.train_job.running and "cancelled" in panel.status.text(), timeout=10000)
+    qtbot.waitUntil(lambda: not window.trainer.job.running and "cancelled" in panel.status.text(), timeout=10000)
     (run,) = list((tmp_path / "runs").iterdir())
     assert (run / "checkpoints" / "last.safetensors").exists()
 
@@ -231,7 +232,7 @@ def test_a_training_process_that_dies_shows_an_error_and_the_app_keeps_working(q
     panel = _start_long_training(qtbot, window, tiny_config, tmp_path)
     (child,) = [p for p in multiprocessing.active_children() if p.name.startswith("zoomstudio-job")]
     os.kill(child.pid, signal.SIGKILL)  # as the kernel's OOM killer would
-    qtbot.waitUntil(lambda: not window.train_job.running, timeout=30000)
+    qtbot.waitUntil(lambda: not window.trainer.job.running, timeout=30000)
     assert window.errors_shown and "exited with code -9" in window.errors_shown[-1]
     assert panel.start.isEnabled()  # ready for the next run
 
@@ -246,7 +247,7 @@ def test_past_runs_overlay_their_curves_and_evaluate_in_compare(qtbot, window, t
         cfg = dataclasses.replace(tiny_config, name=name, steps=2, val_every=2, runs_dir=str(runs_dir))
         assert list(train(cfg))[-1].reason == "completed"
     window.settings.runs_dir = str(runs_dir)
-    window._refresh_runs()
+    window.trainer.refresh_runs()
     panel = window.training
     assert panel.runs.count() == 2
     panel.runs.selectAll()
@@ -270,13 +271,13 @@ def test_resuming_a_run_from_the_app_can_train_it_longer(qtbot, window, tiny_con
     cfg = dataclasses.replace(tiny_config, steps=2, val_every=0, runs_dir=str(runs_dir))
     run = list(train(cfg))[-1].run_dir
     window.settings.runs_dir = str(runs_dir)
-    window._refresh_runs()
+    window.trainer.refresh_runs()
     panel = window.training
     panel.runs.setCurrentRow(0)
     assert panel.resume_steps.value() == 2  # the run's own total
     panel.resume_steps.setValue(3)
     panel.resume.click()
-    qtbot.waitUntil(lambda: not window.train_job.running and "completed" in panel.status.text(), timeout=120000)
+    qtbot.waitUntil(lambda: not window.trainer.job.running and "completed" in panel.status.text(), timeout=120000)
     assert load_config(Path(run) / "config.yaml").steps == 3  # the run now says what it trained to
     assert panel.runs.item(0).text().split(": ")[1].startswith("3 steps")
 
@@ -326,12 +327,12 @@ def test_evaluation_in_the_app_uses_the_models_zoom(qtbot, window, aligned_root,
     _open(qtbot, window, aligned_root)
     window.zoom.scale.setCurrentText("2")  # no bundled 2X model: said at once, nothing starts
     window.evaluate_dataset()
-    assert "No bundled 2X model" in window.errors_shown[-1] and not window.eval_job.running
+    assert "No bundled 2X model" in window.errors_shown[-1] and not window.evaluator.job.running
     model = save_weights(tmp_path / "m2.safetensors", ZoomNet(NetConfig(width=8, blocks=1, up_width=8, zoom=2)))
     window.zoom.model.setText(str(model))
     window.compare.max_pairs.setValue(1)
     window.evaluate_dataset()
-    qtbot.waitUntil(lambda: window.compare.report is not None and not window.eval_job.running, timeout=120000)
+    qtbot.waitUntil(lambda: window.compare.report is not None and not window.evaluator.job.running, timeout=120000)
     assert window.compare.report["scale"] == 2 and "2X)" in window.compare.protocol.text()
     window.evaluate_dataset(str(tmp_path / "m2.safetensors.missing"))
     assert "not a ZoomStudio model" in window.errors_shown[-1]
@@ -379,7 +380,7 @@ def test_evaluation_shows_progress_and_cancels(qtbot, window, aligned_root):
     assert compare.cancel_evaluation.isEnabled() and not compare.progress.isHidden()
     qtbot.waitUntil(lambda: compare.progress.maximum() > 1, timeout=120000)  # the first pair reported
     compare.cancel_evaluation.click()
-    qtbot.waitUntil(lambda: not window.eval_job.running, timeout=60000)
+    qtbot.waitUntil(lambda: not window.evaluator.job.running, timeout=60000)
     assert "cancelled" in window.job_label.text() and compare.report is None
     assert compare.evaluate.isEnabled() and compare.progress.isHidden()
 
@@ -388,9 +389,9 @@ def test_first_launch_builds_and_opens_the_demo_dataset(qtbot, window):
     from zoomstudio.gui.app import demo_root, start_demo
 
     start_demo(window)
-    qtbot.waitUntil(lambda: window.index is not None and len(window.index.sequences) == 4, timeout=120000)
-    assert window.index.root == demo_root()
-    assert all(s.has_tform and s.has_wb for s in window.index.sequences)
+    qtbot.waitUntil(lambda: window.datasets.index is not None and len(window.datasets.index.sequences) == 4, timeout=120000)
+    assert window.datasets.index.root == demo_root()
+    assert all(s.has_tform and s.has_wb for s in window.datasets.index.sequences)
     assert window.settings.recent_datasets[0] == str(demo_root())
 
 
