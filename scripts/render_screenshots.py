@@ -54,10 +54,27 @@ def main() -> None:
         w.evaluate_dataset()
         pump(lambda: w.compare.table.rowCount() > 0 and w.compare.evaluate.isEnabled(), timeout=300)
     for i, name in enumerate(names):
-        if name == "zoom" and w.datasets.index is not None:  # zoom the widest shot of the first sequence
-            seq = w.datasets.index.sequences[0]
-            w.zooming.add_files([seq.shots[-1].raw_path])
-            pump(lambda: bool(w.zooming.results) and not w.zooming.job.running, timeout=300)
+        if name == "zoom":  # a real camera RAW when the shared samples are there, else the widest demo shot
+            raw = Path(__file__).resolve().parents[2] / "shared" / "data" / "raw-samples" / "sony_ilce7rm3_DSC2164.ARW"
+            if not raw.exists() and w.datasets.index is not None:
+                raw = w.datasets.index.sequences[0].shots[-1].raw_path
+            w.zoom.add_files([raw])  # queued (its preview loads), not yet zoomed: the region comes first
+            pump(lambda: w.zoom.preview_path == str(raw), timeout=120)
+            h, wd = w.zoom.preview.image.shape[:2]
+            w.zoom.custom_region.setChecked(True)
+            w.zoom.roi.setPos((wd * 0.47, h * 0.40), finish=False)  # a small region of the frame's middle
+            w.zoom.roi.setSize((wd * 0.08, h * 0.08), finish=False)
+            w.zooming.run_queue()
+            pump(lambda: bool(w.zooming.results) and not w.zooming.job.running, timeout=600)
+            # Compare after the zoom: bicubic | ours split, the loupe on a detail
+            w.tabs.setCurrentWidget(w.compare)
+            pane = w.compare.panes[0]
+            img_h, img_w = pane.image.shape[:2]
+            w.compare.loupe.setChecked(True)
+            pane.hovered.emit(img_w // 2 + 40, img_h // 2)
+            pump(lambda: True, timeout=0)
+            w.grab().save(str(out / "compare-zoom.png"))
+            print(out / "compare-zoom.png")
         w.tabs.setCurrentIndex(i)
         pump(lambda: True, timeout=0)
         w.grab().save(str(out / f"{name}.png"))

@@ -200,3 +200,18 @@ def test_zoom_has_the_cameras_colours_on_the_sony_arw(arw_path):
     x, y, w, h = result["roi"]
     bicubic = cv2.resize(result["bicubic"], (w, h), interpolation=cv2.INTER_AREA)
     assert mean_delta_e(bicubic, _camera_region(arw_path, read_raw(arw_path), result["roi"]), blur_sigma=4) < 3.0
+
+
+def test_a_few_wild_pixels_near_black_do_not_flatten_a_tone_curve():
+    """The demo pair whose blue curve stayed flat at 0.59 from black to 0.65: a running maximum let one
+    noisy knot pin it; the isotonic projection keeps the curve on the data."""
+    rng = np.random.default_rng(0)
+    src = rng.uniform(0.05, 0.9, (4000, 3)).astype(np.float32)
+    ref = src.copy()
+    dark = rng.choice(len(src), 12, replace=False)
+    src[dark] = 0.01  # a dozen nearly black pixels the reference shows bright
+    ref[dark] = 0.8
+    look = fit_look(src, ref)
+    bulk = np.setdiff1d(np.arange(len(src)), dark)
+    err = np.abs(look.apply(src[bulk]) - ref[bulk])
+    assert float(err.mean()) < 0.02 and float(np.percentile(err, 95)) < 0.06

@@ -699,3 +699,12 @@ def test_zoom_tab_is_a_drop_zone_until_a_file_comes(qtbot, window, synth_copy, t
     assert len(asked) == 1  # a click opens the file dialog
     qtbot.waitUntil(lambda: zoom.preview_path == str(dng), timeout=60000)
     assert zoom.right.currentWidget() is zoom.preview
+
+
+def test_the_loupe_is_black_outside_an_image_and_never_fails():
+    from zoomstudio.gui.images import magnified
+
+    img = np.full((10, 12, 3), 200, np.uint8)
+    for x, y, inside in ((0, 0, True), (11, 9, True), (30, 3, False), (-5, -5, False), (5, 40, False)):
+        patch = magnified(img, x, y, 8, 10)
+        assert patch.shape == (170, 170, 3) and (patch[85, 85] == 200).all() == inside

@@ -427,3 +427,24 @@ def test_ctrl_c_cancels_a_long_command_cleanly(tmp_path):
     assert "cancelled" in err
     done = sorted(p.name for p in out.iterdir())
     assert done and all(n.isdigit() for n in done) and len(done) < 40  # no .partial folder left
+
+
+def test_ctrl_c_during_a_zoom_leaves_no_partial_file(tmp_path, arw_path):
+    """SIGINT while `zoom` runs the network: exit 130, a 'cancelled' line, and nothing (not even a
+    temporary file) in the output folder."""
+    import signal
+    import subprocess
+    import time
+
+    out = tmp_path / "z"
+    proc = subprocess.Popen([sys.executable, "-m", "zoomstudio", "zoom", str(arw_path), "-o", str(out),
+                             "--device", "cpu", "--tile", "16"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)  # the centre quarter of 42 MP in small tiles: minutes on a CPU
+    deadline = time.time() + 120
+    while time.time() < deadline and not out.exists():  # made once the model is loaded, before the zoom
+        time.sleep(0.05)
+    time.sleep(2.0)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130 and "Traceback" not in err, err[-2000:]
+    assert "cancelled" in err and list(out.iterdir()) == []

@@ -207,6 +207,7 @@ class ChildService:
         self.factory = factory
         self.name = name
         self._lock = threading.Lock()
+        self._reap_lock = threading.Lock()
         self._ids = itertools.count(1)
         self._pending: dict[int, queue.Queue] = {}
         self._process = None
@@ -249,7 +250,8 @@ class ChildService:
                 waiting = self._pending.get(message[1])
             if waiting is not None:
                 waiting.put((message[0],) + tuple(message[2:]))
-        process.join(5.0)
+        with self._reap_lock:  # one thread reaps the child: two joining at once can see it alive for ever
+            process.join(5.0)
         with self._lock:
             if self._process is process:
                 self._process, self._conn = None, None
@@ -304,8 +306,9 @@ class ChildService:
             conn.send(("stop",))
         except OSError:
             pass
-        process.join(timeout)
-        if process.is_alive():
+        with self._reap_lock:
+            process.join(timeout)
+        if process.exitcode is None:
             log.warning("%s process %s did not stop; terminating it", self.name, process.pid)
             process.terminate()
             process.join(5.0)

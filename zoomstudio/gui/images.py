@@ -36,8 +36,9 @@ def magnified(rgb: np.ndarray, x: int, y: int, radius: int, factor: int) -> np.n
     side = 2 * radius + 1
     patch = np.zeros((side, side, 3), np.uint8)
     y0, x0 = y - radius, x - radius
-    ys, xs = slice(max(0, y0), min(h, y0 + side)), slice(max(0, x0), min(w, x0 + side))
-    patch[ys.start - y0 : ys.stop - y0, xs.start - x0 : xs.stop - x0] = rgb[ys, xs, :3]
+    top, bottom, left, right = max(0, y0), min(h, y0 + side), max(0, x0), min(w, x0 + side)
+    if bottom > top and right > left:  # any of it inside the image (another pane may be smaller)
+        patch[top - y0 : bottom - y0, left - x0 : right - x0] = rgb[top:bottom, left:right, :3]
     big = np.repeat(np.repeat(patch, factor, axis=0), factor, axis=1)
     c0, c1 = radius * factor, (radius + 1) * factor - 1
     big[c0, c0 : c1 + 1] = big[c1, c0 : c1 + 1] = (240, 160, 32)

@@ -34,6 +34,7 @@ class ImagePane(QWidget):
         self.view.setBackground("#1b1d23")
         self.view.ci.layout.setContentsMargins(0, 0, 0, 0)
         self.box = self.view.addViewBox(lockAspect=True, invertY=True, enableMenu=False)
+        self.box.setDefaultPadding(0.0)
         self.item = pg.ImageItem(axisOrder="col-major")
         self.box.addItem(self.item)
         self.loupe = QLabel(self.view)  # floats over the view's top-right corner
@@ -68,10 +69,11 @@ class ImagePane(QWidget):
 
     # ------------------------------------------------------------ views
     def fit(self) -> None:
-        """The whole image, as large as the pane allows."""
+        """The whole image, as large as the pane allows, and kept so as the pane resizes (until the user
+        zooms or pans: pyqtgraph then turns auto-range off)."""
         if self.image is not None:
-            h, w = self.image.shape[:2]
-            self.box.setRange(xRange=(0, w), yRange=(0, h), padding=0)
+            self.box.autoRange(padding=0.0)  # now (auto-range alone waits for the next paint) ...
+            self.box.enableAutoRange()  # ... and again whenever the pane resizes
 
     def actual_pixels(self) -> None:
         """1:1 (100 %): one image pixel per screen pixel, centred where the view is now."""

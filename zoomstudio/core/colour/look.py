@@ -84,7 +84,12 @@ def _fit_curve(x: np.ndarray, y: np.ndarray, knots: np.ndarray) -> np.ndarray:
     d2 = np.diff(np.eye(len(knots)), 2, axis=0)
     a = basis.T @ basis + _CURVE_SMOOTHING * len(x) / len(knots) * (d2.T @ d2) + 1e-9 * np.eye(len(knots))
     curve = np.linalg.solve(a, basis.T @ y)
-    return np.maximum.accumulate(np.clip(curve, 0.0, 1.0))
+    # Monotone by the weighted isotonic projection (pool adjacent violators; weights: the data each knot
+    # carries). A running maximum would let one noisy knot near black pin the whole curve flat above it.
+    from scipy.optimize import isotonic_regression
+
+    curve = isotonic_regression(curve, weights=basis.sum(axis=0) + 1e-3, increasing=True).x
+    return np.clip(curve, 0.0, 1.0)
 
 
 def _invert_curve(y: np.ndarray, knots: np.ndarray, curve: np.ndarray) -> np.ndarray:
