@@ -309,3 +309,24 @@ def test_dng_output_is_linear_raw_that_libraw_renders_in_our_colours(request, sa
     assert (header.exif.make, header.exif.model) == (meta.exif.make, meta.exif.model)
     assert header.exif.focal_length == meta.exif.focal_length and header.exif.iso == meta.exif.iso
     assert header.cfa_pattern is None and "not a Bayer" in header.not_bayer
+
+
+def test_tiles_are_even_cover_the_image_and_keep_their_context():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from zoomstudio.core.infer.tiled import tiled_pixels, tiling
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.integers(1, 4000), st.integers(8, 700), st.integers(0, 24), st.integers(0, 3))
+    def check(size, tile, overlap, blend):
+        if tile - 2 * overlap - blend < 1:
+            return
+        length, starts = tiling(size, tile, overlap, blend)
+        assert length <= tile and starts[0] == 0 and starts[-1] + length == size
+        for a, b in zip(starts, starts[1:]):  # cores meet, each tile keeps its context
+            assert b > a and a + length - b >= 2 * overlap + blend
+
+    check()
+    # a small map (the Canon DNG's packed features under the default plan) no longer computes twice its pixels
+    assert tiled_pixels(144, 216, 128, 20) < 1.8 * 144 * 216

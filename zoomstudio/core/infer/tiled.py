@@ -60,13 +60,29 @@ def _ramp(n: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
     return w
 
 
-def _starts(size: int, tile: int, overlap: int, blend: int) -> list[int]:
-    """Tile origins: consecutive cores (tile minus ``overlap`` context per inner side) share ``blend`` px."""
+def tiling(size: int, tile: int, overlap: int, blend: int) -> tuple[int, list[int]]:
+    """``(length, origins)`` of the tiles along one axis of ``size`` px, tiles at most ``tile`` long.
+
+    As few tiles as ``tile`` allows, all of one length and evenly spaced, so that consecutive cores
+    (a tile minus ``overlap`` px of context per inner side) still share ``blend`` px: no tile is wider
+    than the work needs (placing the last tile at ``size - tile`` computed up to twice the pixels of a
+    small image).
+    """
     if size <= tile:
-        return [0]
-    step = max(1, tile - 2 * overlap - blend)
-    starts = list(range(0, size - tile, step)) + [size - tile]
-    return sorted(set(starts))
+        return size, [0]
+    shared = 2 * overlap + blend  # what consecutive tiles must have in common
+    step = max(1, tile - shared)
+    n = -(-(size - tile) // step) + 1
+    length = min(tile, -(-(size + (n - 1) * shared) // n))  # the shortest length n tiles need
+    gap = (size - length) / (n - 1)
+    starts = [int(i * gap) for i in range(n - 1)] + [size - length]
+    return length, starts
+
+
+def tiled_pixels(h: int, w: int, tile: int, overlap: int, blend: int = 2) -> int:
+    """Pixels the tiles of an (h, w) map cover in total (>= h * w; the excess is the overlap's cost)."""
+    (th, ys), (tw, xs) = tiling(h, tile, overlap, blend), tiling(w, tile, overlap, blend)
+    return th * len(ys) * tw * len(xs)
 
 
 def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale: int, tile: int, overlap: int,
@@ -80,7 +96,7 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale
     if cancelled.
     """
     _, _, h, w = x.shape
-    ys, xs = _starts(h, tile, overlap, blend), _starts(w, tile, overlap, blend)
+    (tile_h, ys), (tile_w, xs) = tiling(h, tile, overlap, blend), tiling(w, tile, overlap, blend)
     out = torch.zeros((1, out_channels, h * scale, w * scale), dtype=torch.float32)
     weight = torch.zeros((1, 1, h * scale, w * scale), dtype=torch.float32)
     total = len(ys) * len(xs)
@@ -89,7 +105,7 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale
         for x0 in xs:
             if cancel is not None and cancel.cancelled:
                 return None
-            th, tw = min(tile, h - y0), min(tile, w - x0)
+            th, tw = tile_h, tile_w
             with torch.no_grad():
                 y = fn(x[:, :, y0 : y0 + th, x0 : x0 + tw]).float().cpu()
             top = 0 if y0 == 0 else overlap
