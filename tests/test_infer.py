@@ -330,3 +330,18 @@ def test_tiles_are_even_cover_the_image_and_keep_their_context():
     check()
     # a small map (the Canon DNG's packed features under the default plan) no longer computes twice its pixels
     assert tiled_pixels(144, 216, 128, 20) < 1.8 * 144 * 216
+
+
+def test_tiff_output_is_lossless_with_the_horizontal_predictor(tmp_path):
+    import cv2
+    import tifffile
+
+    rng = np.random.default_rng(3)
+    img = rng.random((37, 53, 3)).astype(np.float32)
+    path = write_image(tmp_path / "z.tif", img, "tiff", exif=ExifInfo(make="SONY", model="ILCE-7RM3"))
+    with tifffile.TiffFile(path) as tif:
+        assert tif.pages[0].predictor == 2 and tif.pages[0].compression == 8  # deflate
+    expected = np.rint(img * 65535).astype(np.uint16)
+    np.testing.assert_array_equal(np.rint(read_image(path) * 65535).astype(np.uint16), expected)
+    other = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)  # another reader (libtiff, through OpenCV)
+    np.testing.assert_array_equal(other[..., ::-1], expected)

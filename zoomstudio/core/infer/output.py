@@ -11,6 +11,7 @@ to a temporary name and renamed, so a failure never leaves half an image.
 
 from __future__ import annotations
 
+import os
 import struct
 import zlib
 from pathlib import Path
@@ -167,7 +168,11 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
 
             data = np.rint(rgb * 65535).astype(np.uint16)
             entries = _exif_entries(info)
-            tifffile.imwrite(tmp, data, photometric="rgb", compression="zlib", software=software,
+            # Deflate at level 1 after TIFF's horizontal predictor (standard since TIFF 6, read by every
+            # editor), strips compressed on all cores: 2.3x faster and 19 % smaller than level 6 without
+            # the predictor on a 5184x3464 zoom (benchmarks/README.md). Lossless either way.
+            tifffile.imwrite(tmp, data, photometric="rgb", compression="zlib", compressionargs={"level": 1},
+                             predictor=True, maxworkers=os.cpu_count() or 1, software=software,
                              extratags=_tiff_tags(info, description, software, bool(entries)), metadata=None)
             if entries:
                 _append_exif_ifd(tmp, entries)
