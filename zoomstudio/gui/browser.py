@@ -6,10 +6,11 @@ from pathlib import Path
 
 import qtawesome as qta
 from PySide6.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QPixmap
 from PySide6.QtWidgets import QLineEdit, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
 
 from ..core.data.srraw import DatasetIndex, Sequence, Shot
+from .images import to_qimage
 
 ROLE_KIND = Qt.UserRole
 ROLE_KEY = Qt.UserRole + 1
@@ -144,9 +145,7 @@ class SequenceBrowser(QWidget):
         item = self._thumb_items.get(path)
         if item is None:
             return
-        h, w = img.shape[:2]
-        qimg = QImage(img.data, w, h, 3 * w, QImage.Format_RGB888).copy()
-        item.setIcon(0, QIcon(QPixmap.fromImage(qimg)))
+        item.setIcon(0, QIcon(QPixmap.fromImage(to_qimage(img))))
 
     def _apply_filter(self, text: str) -> None:
         if not self.tree.topLevelItemCount():
