@@ -12,6 +12,7 @@ import rawpy
 
 from zoomstudio.core.colour import (
     ColourLook,
+    apply_looks,
     cam_to_srgb_from_xyz,
     camera_colour,
     colour_of,
@@ -215,3 +216,54 @@ def test_a_few_wild_pixels_near_black_do_not_flatten_a_tone_curve():
     bulk = np.setdiff1d(np.arange(len(src)), dark)
     err = np.abs(look.apply(src[bulk]) - ref[bulk])
     assert float(err.mean()) < 0.02 and float(np.percentile(err, 95)) < 0.06
+
+
+def _apply_reference(look: ColourLook, rgb: np.ndarray) -> np.ndarray:
+    """The look's definition, whole image at once: curve_c(srgb(M @ linear(in))) through the same tables."""
+    from zoomstudio.core.colour.look import _LINEAR_LUT_SIZE, _LUT_SIZE
+
+    decode = srgb_to_linear(np.linspace(0.0, 1.0, _LUT_SIZE, dtype=np.float32))
+    encode = linear_to_srgb(np.linspace(0.0, 1.0, _LINEAR_LUT_SIZE, dtype=np.float32)).astype(np.float64)
+    mixed = decode[np.rint(np.clip(rgb, 0, 1) * (_LUT_SIZE - 1)).astype(np.int64)] @ look.matrix.T.astype(np.float32)
+    q = np.rint(np.clip(mixed, 0, 1) * (_LINEAR_LUT_SIZE - 1)).astype(np.int64)
+    return np.stack([np.interp(encode, look.knots, look.curves[c]).astype(np.float32)[q[..., c]]
+                     for c in range(3)], axis=-1)
+
+
+def test_looks_applied_in_one_sliced_pass_equal_their_definition_applied_in_turn():
+    rng = np.random.default_rng(3)
+    k = np.linspace(0.0, 1.0, 33)
+    looks = [ColourLook(np.eye(3) + rng.normal(0, 0.08, (3, 3)), k, np.sort(rng.uniform(0, 1, (3, 33)), axis=1))
+             for _ in range(2)]
+    rgb = rng.uniform(-0.1, 1.1, (301, 457, 3)).astype(np.float32)  # > one slice, odd sizes, out of range
+    expected = _apply_reference(looks[1], _apply_reference(looks[0], rgb))
+    np.testing.assert_array_equal(apply_looks(rgb, looks), expected)
+    np.testing.assert_array_equal(looks[0].apply(rgb), _apply_reference(looks[0], rgb))
+    in_place = rgb.copy()
+    assert apply_looks(in_place, looks, in_place) is in_place
+    np.testing.assert_array_equal(in_place, expected)
+    with pytest.raises(ValueError, match="float32"):
+        apply_looks(rgb, looks, np.empty(rgb.shape, np.float64))
+
+
+def test_the_curve_fit_pieces_equal_their_dense_and_library_forms():
+    from scipy.optimize import isotonic_regression
+
+    from zoomstudio.core.colour.look import _hat_normal_equations, _isotonic
+
+    rng = np.random.default_rng(5)
+    knots = np.linspace(0.0, 1.0, 33)
+    x, y = rng.uniform(-0.05, 1.05, 5000), rng.uniform(0, 1, 5000)
+    xc = np.clip(x, 0, 1)
+    i = np.clip(np.searchsorted(knots, xc, side="right") - 1, 0, 31)
+    t = (xc - knots[i]) / (knots[i + 1] - knots[i])
+    basis = np.zeros((x.size, 33))
+    basis[np.arange(x.size), i], basis[np.arange(x.size), i + 1] = 1 - t, t
+    gram, rhs, mass = _hat_normal_equations(x, y, knots)
+    np.testing.assert_allclose(gram, basis.T @ basis, atol=1e-9)
+    np.testing.assert_allclose(rhs, basis.T @ y, atol=1e-9)
+    np.testing.assert_allclose(mass, basis.sum(axis=0), atol=1e-9)
+    for _ in range(20):
+        values, weights = rng.normal(0, 1, 33).cumsum() * rng.choice([-1, 1]), rng.uniform(0.01, 5, 33)
+        np.testing.assert_allclose(_isotonic(values, weights),
+                                   isotonic_regression(values, weights=weights, increasing=True).x, atol=1e-10)

@@ -6,7 +6,7 @@ own (its embedded or sibling JPEG, see ``reference``). numpy only at import.
 """
 
 from .camera import CameraColour, cam_to_srgb_from_xyz, camera_colour, colour_of
-from .look import ColourLook, fit_look
+from .look import ColourLook, apply_looks, fit_look
 from .render import (
     bicubic_camera_rgb,
     camera_encoding,
@@ -15,13 +15,14 @@ from .render import (
     render_packed,
     white_balance_ratio,
 )
-from .srgb import linear_to_srgb, srgb_to_linear, to_uint8
+from .srgb import linear_to_srgb, quantize, srgb_to_linear, to_uint8
 
 __all__ = [
     "bicubic_camera_rgb",
     "CameraColour",
     "camera_encoding",
     "ColourLook",
+    "apply_looks",
     "cam_to_srgb_from_xyz",
     "camera_colour",
     "colour_of",
@@ -29,6 +30,7 @@ __all__ = [
     "linear_to_srgb",
     "packed_to_camera_rgb",
     "render_camera_rgb",
+    "quantize",
     "render_packed",
     "srgb_to_linear",
     "to_uint8",

@@ -13,6 +13,8 @@ Images are sRGB-encoded float32 (..., 3) in [0, 1], RGB order.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Sequence
 
 import numpy as np
 
@@ -31,6 +33,18 @@ _MATRIX_RIDGE = 0.01
 _CURVE_SMOOTHING = 1e-4
 _LUT_SIZE = 1 << 16  # encoded input: 16-bit steps
 _LINEAR_LUT_SIZE = 1 << 20  # linear light: fine enough that the encoded output keeps 16-bit precision near black
+#: Pixels per slice when applying looks: the slice's temporaries stay in the CPU's cache (one pass over
+#: an 18 MP image in slices runs ~6x faster than whole-image temporaries; threads do not help, the
+#: table gathers hold the GIL).
+_SLICE_PIXELS = 1 << 16
+
+
+@lru_cache(maxsize=1)
+def _transfer_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(decode, encode): sRGB -> linear at 16-bit steps (float32), linear -> sRGB at 20-bit steps (float64)."""
+    decode = srgb_to_linear(np.linspace(0.0, 1.0, _LUT_SIZE, dtype=np.float32))
+    encode = linear_to_srgb(np.linspace(0.0, 1.0, _LINEAR_LUT_SIZE, dtype=np.float32)).astype(np.float64)
+    return decode, encode
 
 
 @dataclass(frozen=True)
@@ -46,50 +60,103 @@ class ColourLook:
         k = np.linspace(0.0, 1.0, KNOTS)
         return ColourLook(np.eye(3), k, np.tile(k, (3, 1)))
 
-    def apply(self, rgb: np.ndarray) -> np.ndarray:
-        """sRGB (..., 3) in [0, 1] -> sRGB float32 (..., 3) in [0, 1] (lookup tables, 16-bit precise)."""
-        if rgb.shape[-1] != 3:
-            raise ValueError(f"image must end in 3 channels, got {rgb.shape}")
-        decode = srgb_to_linear(np.linspace(0.0, 1.0, _LUT_SIZE, dtype=np.float32))
-        encode = linear_to_srgb(np.linspace(0.0, 1.0, _LINEAR_LUT_SIZE, dtype=np.float32)).astype(np.float64)
-        idx = np.rint(np.clip(rgb, 0.0, 1.0) * (_LUT_SIZE - 1)).astype(np.uint16)
-        mixed = decode[idx] @ self.matrix.T.astype(np.float32)
-        out = np.empty(mixed.shape, np.float32)
+    def apply(self, rgb: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+        """sRGB (..., 3) in [0, 1] -> sRGB float32 (..., 3) in [0, 1] (lookup tables, 16-bit precise).
+
+        ``out`` (float32, ``rgb``'s shape; may be ``rgb`` itself) receives the result.
+        """
+        return apply_looks(rgb, [self], out)
+
+    @cached_property
+    def _tables(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(matrix transposed float32 (3, 3), per channel the sRGB encoding + curve table (2^20,) float32)."""
+        _, encode = _transfer_tables()
+        curves = [np.interp(encode, self.knots, self.curves[c]).astype(np.float32) for c in range(3)]
+        return self.matrix.T.astype(np.float32), curves
+
+    def _apply_slice(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """One slice (n, 3) float32 in [0, 1] -> ``dst`` (n, 3) float32 (may be ``src``)."""
+        decode, _ = _transfer_tables()
+        matrix_t, curves = self._tables
+        idx = np.multiply(src, _LUT_SIZE - 1)  # src is in [0, 1]
+        mixed = decode.take(np.rint(idx, out=idx).astype(np.int32)) @ matrix_t
+        _clip01(mixed)
+        mixed *= _LINEAR_LUT_SIZE - 1
+        q = np.rint(mixed, out=mixed).astype(np.int32)
         for c in range(3):  # one table per channel: the sRGB encoding followed by the curve
-            table = np.interp(encode, self.knots, self.curves[c]).astype(np.float32)
-            q = np.rint(np.clip(mixed[..., c], 0.0, 1.0) * (_LINEAR_LUT_SIZE - 1)).astype(np.uint32)
-            out[..., c] = table[q]
-        return out
+            curves[c].take(q[:, c], out=dst[:, c])
 
     def to_dict(self) -> dict:
         return {"matrix": np.round(self.matrix, 5).tolist(), "knots": KNOTS,
                 "curves": np.round(self.curves, 5).tolist()}
 
 
-def _hat_basis(x: np.ndarray, knots: np.ndarray) -> np.ndarray:
-    """(N,) -> (N, K) linear-interpolation weights on ``knots``."""
+def _clip01(x: np.ndarray) -> None:
+    """Clip to [0, 1] in place (np.clip's dispatch costs more than the work on cache-sized slices)."""
+    np.maximum(x, 0.0, out=x)
+    np.minimum(x, 1.0, out=x)
+
+
+def apply_looks(rgb: np.ndarray, looks: Sequence[ColourLook], out: np.ndarray | None = None) -> np.ndarray:
+    """Apply ``looks`` one after the other to sRGB ``rgb`` (..., 3) in [0, 1]: float32 (..., 3) in [0, 1].
+
+    One pass in cache-sized slices (no full-size temporaries); ``out`` (float32, ``rgb``'s shape, may be
+    ``rgb`` itself when it is float32 and contiguous) receives the result.
+    """
+    if rgb.shape[-1] != 3:
+        raise ValueError(f"image must end in 3 channels, got {rgb.shape}")
+    if out is None:
+        out = np.empty(rgb.shape, np.float32)
+    elif out.shape != rgb.shape or out.dtype != np.float32 or not out.flags.c_contiguous:
+        raise ValueError(f"out must be a contiguous float32 array of shape {rgb.shape}, got {out.shape} {out.dtype}")
+    src, dst = rgb.reshape(-1, 3), out.reshape(-1, 3)
+    for start in range(0, len(src), _SLICE_PIXELS):
+        part = src[start : start + _SLICE_PIXELS].astype(np.float32)  # a copy: ``out`` may alias ``rgb``
+        _clip01(part)
+        for look in looks:
+            look._apply_slice(part, part)
+        dst[start : start + len(part)] = part
+    return out
+
+
+def _hat_normal_equations(x: np.ndarray, y: np.ndarray, knots: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Least squares of y ~ curve(x) on linear-interpolation ``knots``: ``(B^T B, B^T y, column sums of B)``.
+
+    B (N, K) has two non-zeros per row (the hat weights), so B^T B is tridiagonal: summed with bincount
+    instead of building B.
+    """
+    k = len(knots)
     x = np.clip(x, knots[0], knots[-1])
-    i = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, len(knots) - 2)
+    i = np.clip(np.searchsorted(knots, x, side="right") - 1, 0, k - 2)
     t = (x - knots[i]) / (knots[i + 1] - knots[i])
-    basis = np.zeros((x.size, len(knots)))
-    rows = np.arange(x.size)
-    basis[rows, i] = 1.0 - t
-    basis[rows, i + 1] = t
-    return basis
+    a_w, b_w = 1.0 - t, t  # weights of knot i and i + 1
+    diag = np.bincount(i, a_w * a_w, k) + np.bincount(i + 1, b_w * b_w, k)
+    off = np.bincount(i, a_w * b_w, k - 1)
+    gram = np.diag(diag) + np.diag(off, 1) + np.diag(off, -1)
+    rhs = np.bincount(i, a_w * y, k) + np.bincount(i + 1, b_w * y, k)
+    return gram, rhs, np.bincount(i, a_w, k) + np.bincount(i + 1, b_w, k)
+
+
+def _isotonic(values: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """The weighted least-squares non-decreasing fit to ``values`` (pool adjacent violators)."""
+    blocks: list[list[float]] = []  # [weighted mean, weight, length]
+    for v, w in zip(values.tolist(), weights.tolist()):
+        blocks.append([v, w, 1])
+        while len(blocks) > 1 and blocks[-2][0] > blocks[-1][0]:
+            (v2, w2, n2), (v1, w1, n1) = blocks.pop(), blocks.pop()
+            blocks.append([(v1 * w1 + v2 * w2) / (w1 + w2), w1 + w2, n1 + n2])
+    return np.concatenate([np.full(n, v) for v, _, n in blocks])
 
 
 def _fit_curve(x: np.ndarray, y: np.ndarray, knots: np.ndarray) -> np.ndarray:
     """Smooth, monotone piecewise-linear least-squares fit y ~ curve(x); knots without data extrapolate."""
-    basis = _hat_basis(x, knots)
+    gram, rhs, mass = _hat_normal_equations(x, y, knots)
     d2 = np.diff(np.eye(len(knots)), 2, axis=0)
-    a = basis.T @ basis + _CURVE_SMOOTHING * len(x) / len(knots) * (d2.T @ d2) + 1e-9 * np.eye(len(knots))
-    curve = np.linalg.solve(a, basis.T @ y)
-    # Monotone by the weighted isotonic projection (pool adjacent violators; weights: the data each knot
-    # carries). A running maximum would let one noisy knot near black pin the whole curve flat above it.
-    from scipy.optimize import isotonic_regression
-
-    curve = isotonic_regression(curve, weights=basis.sum(axis=0) + 1e-3, increasing=True).x
-    return np.clip(curve, 0.0, 1.0)
+    a = gram + _CURVE_SMOOTHING * len(x) / len(knots) * (d2.T @ d2) + 1e-9 * np.eye(len(knots))
+    curve = np.linalg.solve(a, rhs)
+    # Monotone by the weighted isotonic projection (weights: the data each knot carries). A running
+    # maximum would let one noisy knot near black pin the whole curve flat above it.
+    return np.clip(_isotonic(curve, mass + 1e-3), 0.0, 1.0)
 
 
 def _invert_curve(y: np.ndarray, knots: np.ndarray, curve: np.ndarray) -> np.ndarray:

@@ -66,7 +66,9 @@ class _Runner:
                     raise ValueError(f"{path}: a {net.config.zoom}X model cannot be evaluated at {scale}X")
                 if (m.kind == "png") != (net.config.in_channels == 3):
                     raise ValueError(f"{path}: method {m.name} needs a {'RGB' if m.kind == 'png' else 'RAW'}-input model")
-                self.models[m.name] = net
+                from ..nets.inference import for_inference
+
+                self.models[m.name] = for_inference(net, device)  # exact rewrites, channels-last, once
             elif m.kind == "external":
                 import spandrel
 

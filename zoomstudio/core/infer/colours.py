@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..colour import ColourLook, bicubic_camera_rgb, colour_of, fit_look, render_camera_rgb, render_packed
+from ..colour import ColourLook, apply_looks, bicubic_camera_rgb, colour_of, fit_look, render_camera_rgb, render_packed
 from ..colour.camera_look import fit_camera_look
 
 log = logging.getLogger(__name__)
@@ -56,7 +56,8 @@ def colour_output(output: np.ndarray, packed_roi: np.ndarray, raw, mode: str = "
     """Give a zoom ``output`` (H, W, 3), the network's rendering of ``packed_roi`` (4, h, w) at
     ``H / h`` times the packed grid, the colours ``mode`` asks for.
 
-    ``raw`` is the file's ``RawImage`` (its metadata gives the colorimetry,
+    A contiguous, writable float32 ``output`` is overwritten with the result (an 18 MP image is not
+    copied); ``raw`` is the file's ``RawImage`` (its metadata gives the colorimetry,
     its whole frame the camera look).
     """
     import cv2
@@ -87,13 +88,14 @@ def colour_output(output: np.ndarray, packed_roi: np.ndarray, raw, mode: str = "
         to_libraw = fit_look(_soft(down), _soft(rendering))
     except ValueError as exc:
         return Coloured(output, up, "model", f"kept the model's colours: {exc}")
-    image = to_libraw.apply(output)
-    if mode == "libraw":
-        return Coloured(image, up, "libraw", "")
-    camera_look, note = camera_look_of(raw)
+    camera_look, note = camera_look_of(raw) if mode == "camera" else (None, "")
+    looks = [to_libraw] if camera_look is None else [to_libraw, camera_look]
+    # one pass over the full-size output for both looks, in place when the caller's array allows it
+    in_place = output.dtype == np.float32 and output.flags.c_contiguous and output.flags.writeable
+    image = apply_looks(output, looks, output if in_place else None)
     if camera_look is None:
         return Coloured(image, up, "libraw", note)
-    return Coloured(camera_look.apply(image), None if up is None else camera_look.apply(up), "camera", "")
+    return Coloured(image, None if up is None else camera_look.apply(up), "camera", "")
 
 
 def camera_look_of(raw) -> tuple[ColourLook | None, str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..nets.config import PRECISIONS
 from .colours import COLOUR_MODES
 
 #: the smallest decoder tile (input pixels) the tiler can overlap sensibly
@@ -25,6 +26,7 @@ class ZoomOptions:
     use_wb: bool = True
     colour: str = "camera"  # camera | libraw | model (see infer.colours)
     with_bicubic: bool = False  # also return the bicubic baseline with the same colours
+    precision: str = "auto"  # auto (bfloat16 where native and visually lossless) | fp32 (see nets.inference)
 
     def __post_init__(self) -> None:
         if self.tile is not None and (not isinstance(self.tile, int) or self.tile < MIN_TILE):
@@ -33,6 +35,8 @@ class ZoomOptions:
             raise ValueError(f"memory budget must be positive, got {self.memory_mb!r} MB")
         if self.colour not in COLOUR_MODES:
             raise ValueError(f"colour must be one of {', '.join(COLOUR_MODES)}, got {self.colour!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if self.roi is not None and (len(self.roi) != 4 or min(self.roi[2:]) < 2 or min(self.roi[:2]) < 0):
             raise ValueError(f"roi must be x,y,w,h with x, y >= 0 and w, h >= 2, got {self.roi}")
 

@@ -20,7 +20,7 @@ from typing import Iterator
 import numpy as np
 
 from ..events import Problem, Progress, Result
-from ..colour import CameraColour
+from ..colour import CameraColour, quantize
 from ..fileio import atomic_output
 from ..raw.exif import (
     TAG_DATETIME_ORIGINAL,
@@ -161,12 +161,11 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
         camera_rgb, matrix, neutral = camera_encoding(rgb, colour, xyz_to_cam)
         return write_linear_dng(path, camera_rgb, color_matrix=matrix, as_shot_neutral=neutral, exif=info,
                                 description=description, overwrite=overwrite)
-    rgb = np.clip(np.nan_to_num(rgb.astype(np.float32)), 0.0, 1.0)
     with atomic_output(path, overwrite=overwrite) as tmp:
         if fmt == "tiff":
             import tifffile
 
-            data = np.rint(rgb * 65535).astype(np.uint16)
+            data = quantize(rgb, np.uint16)
             entries = _exif_entries(info)
             # Deflate at level 1 after TIFF's horizontal predictor (standard since TIFF 6, read by every
             # editor), strips compressed on all cores: 2.3x faster and 19 % smaller than level 6 without
@@ -177,8 +176,7 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
             if entries:
                 _append_exif_ifd(tmp, entries)
         elif fmt in ("png", "png8"):
-            depth = 65535 if fmt == "png" else 255
-            data = np.rint(rgb[..., ::-1] * depth).astype(np.uint16 if fmt == "png" else np.uint8)
+            data = np.ascontiguousarray(quantize(rgb, np.uint16 if fmt == "png" else np.uint8)[..., ::-1])  # BGR
             ok, buf = cv2.imencode(".png", data)
             if not ok:
                 raise OSError(f"{path}: PNG encoding failed")
@@ -187,7 +185,7 @@ def write_image(path: str | Path, rgb: np.ndarray, fmt: str = "tiff", *, exif: E
         else:
             from PIL import Image
 
-            Image.fromarray(np.rint(rgb * 255).astype(np.uint8)).save(
+            Image.fromarray(quantize(rgb, np.uint8)).save(
                 tmp, format="JPEG", quality=quality, icc_profile=srgb_icc_profile(),
                 exif=exif_bytes(info, software=software, description=description))
     return path

@@ -34,18 +34,30 @@ class TilePlan:
 def plan_tiles(net, memory_mb: float = 1024.0, tile: int | None = None, overlap: int | None = None) -> TilePlan:
     """Choose tile sizes so the largest activations of one tile fit in ``memory_mb``.
 
-    ``tile`` overrides the decoder tile (the encoder tile is then 8x it);
-    ``overlap`` overrides both overlaps (smaller than the radii: approximate).
+    Tiles are as large as the budget allows: each tile costs a fixed overhead (its context overlap is
+    computed twice, and every call has a start-up cost), so fewer, larger tiles run faster.
+    ``tile`` overrides the decoder tile (the encoder tile is then 8x it); ``overlap`` overrides both
+    overlaps (smaller than the radii: approximate).
     """
     c = net.config
     budget = memory_mb * 2**20
-    # decoder: ~4 live maps of up_width channels at the output grid (float32)
-    per_px = 4 * 4 * c.up_width * c.upscale**2
-    dec = tile or max(4 * net.decode_radius, int(math.sqrt(budget / per_px)))
+    dec = tile or max(4 * net.decode_radius, int(math.sqrt(budget / decode_bytes_per_pixel(net))))
     # encoder: ~6 live maps of width channels at the input grid
     enc = max(dec, min(4096, int(math.sqrt(budget / (6 * 4 * c.width))))) if tile is None else 8 * tile
     return TilePlan(enc, net.encode_radius if overlap is None else overlap, dec,
                     net.decode_radius if overlap is None else overlap)
+
+
+def decode_bytes_per_pixel(net) -> int:
+    """Bytes of live float32 activations per feature pixel while decoding a tile (the budget's unit).
+
+    The paper family upsamples through ``up_width``-channel maps at the output grid (~4 live at the
+    last stage); the light network decodes with one conv to ``3*s*s`` channels and a pixel shuffle.
+    """
+    c = net.config
+    if hasattr(net, "upsample"):
+        return 4 * 4 * c.up_width * c.upscale**2
+    return 4 * (c.width + 3 * 3 * c.upscale**2)
 
 
 def _ramp(n: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
@@ -97,9 +109,19 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale
     """
     _, _, h, w = x.shape
     (tile_h, ys), (tile_w, xs) = tiling(h, tile, overlap, blend), tiling(w, tile, overlap, blend)
-    out = torch.zeros((1, out_channels, h * scale, w * scale), dtype=torch.float32)
-    weight = torch.zeros((1, 1, h * scale, w * scale), dtype=torch.float32)
     total = len(ys) * len(xs)
+    if total == 1:  # the whole map at once: nothing to blend
+        if cancel is not None and cancel.cancelled:
+            return None
+        with torch.no_grad():
+            y = fn(x).float().cpu().contiguous(memory_format=torch.channels_last)
+        if progress is not None:
+            progress(1, 1)
+        return y
+    # channels-last (N, H, W, C in memory): what the network computes in and what the caller reads as
+    # an (H, W, C) image without another copy
+    out = torch.zeros((1, h * scale, w * scale, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
+    weight = torch.zeros((1, 1, h * scale, w * scale), dtype=torch.float32)
     done = 0
     for y0 in ys:
         for x0 in xs:
@@ -123,27 +145,37 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale
             done += 1
             if progress is not None:
                 progress(done, total)
-    return out / weight.clamp_min(1e-12)
+    return out.div_(weight.clamp_min_(1e-12))
 
 
 def zoom_tensor(net, x: torch.Tensor, plan: TilePlan | None = None, cancel: CancelToken | None = None,
-                device: torch.device | str = "cpu") -> Iterator[Progress | torch.Tensor]:
-    """Run ``net`` on ``x`` (1, C, h, w) in tiles; yields ``Progress`` then the (1, 3, s*h, s*w) CPU result.
+                device: torch.device | str = "cpu", precision: str = "fp32") -> Iterator[Progress | torch.Tensor]:
+    """Run ``net`` on ``x`` (1, C, h, w) in tiles; yields ``Progress`` then the (1, 3, s*h, s*w) float32
+    CPU result, channels-last in memory (``out[0].permute(1, 2, 0)`` is a contiguous (H, W, 3) image).
 
-    Stops early (yielding nothing more) when ``cancel`` is set.
+    The network runs in its inference form (:func:`~..nets.inference.for_inference`: exact rewrites,
+    channels-last; prepared once per network and device) and in the arithmetic ``precision`` asks for
+    (``fp32``, or ``auto``: bfloat16 where the device runs it natively). Stops early (yielding nothing
+    more) when ``cancel`` is set.
     """
-    plan = plan or plan_tiles(net)
+    from ..nets.inference import autocast, inference_dtype, prepared
+
     device = torch.device(device)
+    net = prepared(net, device)
+    plan = plan or plan_tiles(net)
+    dtype = inference_dtype(precision, device)
     events: list[Progress] = []
 
     def note(stage: str):
         return lambda d, t: events.append(Progress(d, t, stage))
 
     def encode(t: torch.Tensor) -> torch.Tensor:
-        return net.encode(t.to(device))
+        with autocast(dtype, device):
+            return net.encode(t.to(device).contiguous(memory_format=torch.channels_last))
 
     def decode(t: torch.Tensor) -> torch.Tensor:
-        return net.decode(t.to(device))
+        with autocast(dtype, device):
+            return net.decode(t.to(device).contiguous(memory_format=torch.channels_last))
 
     # a network normalising with batch statistics at inference (the authors') must encode the whole image:
     # tiles would each get their own statistics
@@ -159,6 +191,6 @@ def zoom_tensor(net, x: torch.Tensor, plan: TilePlan | None = None, cancel: Canc
     yield from events
     if out is not None:
         if getattr(net.config, "skip", "none") != "none":
-            with torch.no_grad():  # the fixed base: 3 channels, cheap at full size
+            with torch.no_grad():  # the fixed base: 3 channels, cheap at full size, float32
                 out += net.base(x.to(device)).float().cpu()
         yield out

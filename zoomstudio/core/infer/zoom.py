@@ -25,7 +25,8 @@ from ..raw import RawImage, read_raw
 from ..colour import colour_of
 from .colours import COLOUR_MODES, colour_output
 from .options import ZoomOptions, centre_roi, snap_roi
-from .tiled import TilePlan, plan_tiles, zoom_tensor
+from ..nets.inference import inference_dtype, prepared
+from .tiled import TilePlan, plan_tiles, tiled_pixels, zoom_tensor
 
 log = logging.getLogger(__name__)
 
@@ -76,10 +77,11 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
                              raw.meta.white_level)
     gains = _wb_for(raw) if options.use_wb else np.ones(3)
     device = torch.device(options.device)
-    net = net.to(device).eval()
+    net = prepared(net, device)  # the inference form (exact rewrites, channels-last), once per network
+    dtype = inference_dtype(options.precision, device)
     plan: TilePlan = plan_tiles(net, options.memory_mb, options.tile)
     out = None
-    for ev in zoom_tensor(net, torch.from_numpy(packed)[None], plan, cancel, device):
+    for ev in zoom_tensor(net, torch.from_numpy(packed)[None], plan, cancel, device, options.precision):
         if isinstance(ev, Progress):
             yield Progress(1, 3, f"{path.name}: {ev.message} tile {ev.done}/{ev.total}")
         else:
@@ -87,7 +89,7 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
     if out is None:
         yield Cancelled(f"{path.name}: zoom cancelled")
         return
-    rgb = out[0].permute(1, 2, 0).numpy()
+    rgb = out[0].permute(1, 2, 0).numpy()  # channels-last: a contiguous (H, W, 3) view, no copy
     rgb *= (gains ** (1 / 2.2)).astype(np.float32)
     np.clip(rgb, 0.0, 1.0, out=rgb)
     yield Progress(2, 3, f"{path.name}: colours")
@@ -109,5 +111,9 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
         "xyz_to_cam": raw.meta.color_matrix,
         "model": model_name,
         "tiles": dataclasses.asdict(plan),  # plain values: results cross processes without torch
+        # decoder pixels computed per pixel needed (overlaps and tile rounding): the tiling's cost
+        "tile_overhead": tiled_pixels(packed.shape[1], packed.shape[2], plan.decode_tile,
+                                      plan.decode_overlap) / (packed.shape[1] * packed.shape[2]),
+        "precision": str(dtype).removeprefix("torch."),
         "seconds": time.perf_counter() - t0,
     })

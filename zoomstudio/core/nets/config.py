@@ -11,6 +11,9 @@ ARCHS = ("zoomnet", "lite", "zlz")  # zlz: the authors' released network, ported
 MAX_WIDTH = 1024
 MAX_BLOCKS = 256
 MAX_UP_WIDTH = 4096
+#: the arithmetic a zoom runs in: ``auto`` = bfloat16 where the device runs it natively and it is
+#: visually lossless, else float32 (``nets.inference.inference_dtype``); ``fp32`` = float32 always
+PRECISIONS = ("auto", "fp32")
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from ..fileio import atomic_output
+from ..colour.srgb import quantize
 from .exif import ExifInfo
 from .pack import _as_pattern
 
@@ -142,7 +143,7 @@ def write_linear_dng(path: str | Path, camera_rgb: np.ndarray, *, color_matrix: 
     camera_rgb = np.asarray(camera_rgb)
     if camera_rgb.ndim != 3 or camera_rgb.shape[2] != 3:
         raise ValueError(f"camera RGB must be (H, W, 3), got {camera_rgb.shape}")
-    data = np.rint(np.clip(np.nan_to_num(camera_rgb.astype(np.float32)), 0.0, 1.0) * 65535).astype(np.uint16)
+    data = quantize(camera_rgb, np.uint16)
     tags = [
         (50713, _SHORT, 2, (1, 1), True),  # BlackLevelRepeatDim
         (50714, _RATIONAL, 3, _flat_rationals((0, 0, 0)), True),  # BlackLevel per sample
