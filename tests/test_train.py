@@ -227,3 +227,31 @@ def test_runs_write_tensorboard_events_and_a_resume_purges_what_it_replays(tiny_
     assert [r["step"] for r in read_metrics(run) if "loss" in r] == [1, 2, 3, 4, 5]  # none twice
     off = _events(dataclasses.replace(cfg, tensorboard=False, runs_dir=str(tmp_path / "off")))[-1]
     assert not (Path(off.run_dir) / "tensorboard").exists()
+
+
+@pytest.mark.parametrize("arch", ["zoomnet", "lite"])
+def test_a_channels_last_training_step_is_the_nchw_step(arch):
+    """Training in NHWC memory (the default) is the same arithmetic: loss, and the weights after an Adam
+    step, equal the NCHW step's up to float rounding."""
+    from zoomstudio.core.losses import ZoomLoss
+    from zoomstudio.core.losses.config import LossConfig
+    from zoomstudio.core.nets import NetConfig, build_net
+    from zoomstudio.core.train.step import optimisation_step
+
+    torch.manual_seed(0)
+    batch = {"input": torch.rand(2, 4, 12, 12), "target": torch.rand(2, 3, 96, 96)}
+    results = []
+    for channels_last in (False, True):
+        torch.manual_seed(1)
+        net = build_net(NetConfig(arch=arch, width=8, blocks=2, up_width=8))
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+        sched = torch.optim.lr_scheduler.StepLR(opt, 10)
+        loss, _ = optimisation_step(net, net.parameters(), ZoomLoss(LossConfig(vgg_weight=0.0, l1_weight=1.0)), opt, sched, batch,
+                                    torch.device("cpu"), channels_last=channels_last)
+        results.append((loss, {k: v.detach().contiguous() for k, v in net.state_dict().items()}))
+    (loss_a, weights_a), (loss_b, weights_b) = results
+    assert loss_a == pytest.approx(loss_b, rel=1e-5)
+    for k in weights_a:
+        torch.testing.assert_close(weights_b[k], weights_a[k], rtol=1e-4, atol=1e-6)

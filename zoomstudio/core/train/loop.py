@@ -173,7 +173,7 @@ def train(config: TrainConfig, *, resume: str | Path | None = None, run_dir: str
             yield RunFinished(str(run), 0, "failed", f"init: {cfg.init} holds another network than net.*")
             return
         net.load_state_dict(start.state_dict())
-    net = net.to(device)
+    net = net.to(device, memory_format=torch.channels_last if cfg.channels_last else torch.preserve_format)
     model = net
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(net, device_ids=[device.index] if device.type == "cuda"
@@ -294,7 +294,7 @@ def _run_loop(s: _Session, cancel: CancelToken | None) -> Iterator:
             try:
                 loss, terms = optimisation_step(s.model, s.net.parameters(), s.loss_fn, s.optimizer, s.scheduler,
                                                 _collate([data.train[i] for i in mine]), s.device, amp=s.amp,
-                                                grad_clip=cfg.optim.grad_clip)
+                                                grad_clip=cfg.optim.grad_clip, channels_last=cfg.channels_last)
             except NonFiniteLoss as exc:
                 msg = (f"loss became {exc.value} at step {state.step + 1}; stopped. Last good checkpoint: "
                        f"{s.checkpoints.last_good or 'none'}")

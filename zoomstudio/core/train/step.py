@@ -15,13 +15,15 @@ class NonFiniteLoss(ArithmeticError):
 
 def optimisation_step(model: torch.nn.Module, params, loss_fn, optimizer: torch.optim.Optimizer, scheduler,
                       batch: dict, device: torch.device, *, amp: bool = False,
-                      grad_clip: float = 0.0) -> tuple[float, dict[str, float]]:
+                      grad_clip: float = 0.0, channels_last: bool = False) -> tuple[float, dict[str, float]]:
     """Train ``model`` on ``batch`` (``input`` (B, C, h, w), ``target`` (B, 3, H, W), float32 in [0, 1]).
 
     ``params``: the parameters to clip (the bare network's when ``model`` is a DDP wrapper).
-    Returns ``(loss, terms)`` as floats. Raises :class:`NonFiniteLoss` before any update.
+    ``channels_last``: the input goes to the network in NHWC memory (a model in that layout then never
+    converts). Returns ``(loss, terms)`` as floats. Raises :class:`NonFiniteLoss` before any update.
     """
-    x = batch["input"].to(device)
+    layout = torch.channels_last if channels_last else torch.preserve_format
+    x = batch["input"].to(device, memory_format=layout)
     t = batch["target"].to(device)
     with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
         y = model(x)
