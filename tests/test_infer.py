@@ -52,8 +52,14 @@ def test_small_overlap_is_feathered_not_seamed():
 
 def test_plan_respects_memory_budget():
     net = ZoomNet(NetConfig())  # paper size
-    small, big = plan_tiles(net, 256), plan_tiles(net, 4096)
+    small, big = plan_tiles(net, 128), plan_tiles(net, 4096)
     assert small.decode_tile < big.decode_tile
+    # the budget bounds the largest maps of a tile; above the sizes that run fastest it grows no more
+    from zoomstudio.core.infer.tiled import DECODE_FAST_MB, ENCODE_TILE_MAX, decode_bytes_per_pixel
+
+    assert small.decode_tile ** 2 * decode_bytes_per_pixel(net) <= 128 * 2**20
+    assert plan_tiles(net, 100_000) == plan_tiles(net, DECODE_FAST_MB) == plan_tiles(net, 2 * DECODE_FAST_MB)
+    assert big.encode_tile <= max(ENCODE_TILE_MAX, 4 * net.encode_radius)
     assert small.decode_overlap == net.decode_radius and small.encode_overlap == net.encode_radius
     assert plan_tiles(net, tile=40).decode_tile == 40
 

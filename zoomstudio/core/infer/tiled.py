@@ -31,19 +31,29 @@ class TilePlan:
     decode_overlap: int
 
 
-def plan_tiles(net, memory_mb: float = 1024.0, tile: int | None = None, overlap: int | None = None) -> TilePlan:
-    """Choose tile sizes so the largest activations of one tile fit in ``memory_mb``.
+#: Largest encoder tile (input pixels): beyond it the feature maps fall out of the CPU's caches and the
+#: encoder runs slower, not faster (bundled model, ARW centre, bf16: 320 px tiles 1.06-1.25 s vs one
+#: 836 px tile 1.86-1.95 s; benchmarks/README.md, issue 12).
+ENCODE_TILE_MAX = 320
+#: Memory a decoder tile's activations use at most, whatever the budget: the same cache effect
+#: (paper-family model: 64 px tiles 7.1 s, 96 px 9.3 s, 128 px 9.6 s for the ARW centre).
+DECODE_FAST_MB = 256.0
 
-    Tiles are as large as the budget allows: each tile costs a fixed overhead (its context overlap is
-    computed twice, and every call has a start-up cost), so fewer, larger tiles run faster.
-    ``tile`` overrides the decoder tile (the encoder tile is then 8x it); ``overlap`` overrides both
-    overlaps (smaller than the radii: approximate).
+
+def plan_tiles(net, memory_mb: float = 1024.0, tile: int | None = None, overlap: int | None = None) -> TilePlan:
+    """Choose tile sizes from the memory budget ``memory_mb`` and the measured throughput.
+
+    A tile's largest activations fit in the budget, and tiles are no larger than the sizes that run
+    fastest on a CPU (:data:`ENCODE_TILE_MAX`, :data:`DECODE_FAST_MB`): larger tiles waste less on
+    overlaps but lose the caches. ``tile`` overrides the decoder tile (the encoder tile is then 8x
+    it); ``overlap`` overrides both overlaps (smaller than the radii: approximate).
     """
     c = net.config
-    budget = memory_mb * 2**20
+    budget = min(memory_mb, DECODE_FAST_MB) * 2**20
     dec = tile or max(4 * net.decode_radius, int(math.sqrt(budget / decode_bytes_per_pixel(net))))
     # encoder: ~6 live maps of width channels at the input grid
-    enc = max(dec, min(4096, int(math.sqrt(budget / (6 * 4 * c.width))))) if tile is None else 8 * tile
+    enc_budget = int(math.sqrt(memory_mb * 2**20 / (6 * 4 * c.width)))
+    enc = max(dec, min(ENCODE_TILE_MAX, enc_budget), 4 * net.encode_radius) if tile is None else 8 * tile
     return TilePlan(enc, net.encode_radius if overlap is None else overlap, dec,
                     net.decode_radius if overlap is None else overlap)
 
