@@ -462,12 +462,18 @@ def test_zoom_preview_region_and_zoom_again(qtbot, window, synth_copy, tmp_path)
     zoom.roi.setPos((10, 20))  # the user drags the rectangle: that region is used from now on
     zoom.roi.setSize((30, 20))
     assert zoom.custom_region.isChecked() and zoom.region() == (20, 40, 60, 40)
+    from zoomstudio.gui.preferences import PreferencesDialog
+
+    prefs = PreferencesDialog(window.settings, window, gpus=0)  # Preferences > Zoom precision: float32
+    prefs.precision.setCurrentIndex(prefs.precision.findData("fp32"))
+    prefs.apply()
     zoom.queue.setCurrentRow(0)
     zoom.queue.item(0).setSelected(True)
     zoom.requeue.click()
     assert zoom.state(dng) == "pending" and window.zooming.job.running and not window.zooming.results
     qtbot.waitUntil(lambda: bool(window.zooming.results) and not window.zooming.job.running, timeout=60000)
     assert window.zooming.results[-1]["roi"] == (20, 40, 60, 40)
+    assert window.zooming.results[-1]["precision"] == "float32"
     assert window.zooming.results[-1]["image"].shape == (160, 240, 3) and zoom.state(dng) == "done"
     # the colours choice reaches the zoom: LibRaw's rendering, bicubic with the same colours
     assert window.zooming.results[-1]["colour"] == "camera"  # the default; the synthetic DNG has its JPEG beside it

@@ -34,6 +34,7 @@ class Settings:
     last_model: str = ""
     tile: int = 0  # 0: from the memory budget
     memory_mb: int = 1024
+    precision: str = "auto"  # the zoom's arithmetic: auto (bfloat16 where native) | fp32 (core.nets.config)
     lpips_net: str = "alex"
     runs_dir: str = ""
     output_dir: str = ""

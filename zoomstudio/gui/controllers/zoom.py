@@ -16,6 +16,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ...core.events import Cancelled, Problem, Progress, Result
+from ...core.nets.config import PRECISIONS
 from ...core.process_job import ChildService
 from ..worker import JobRunner
 
@@ -135,7 +136,8 @@ class ZoomController(QObject):
         model = self.panel.model.text() or None
         files = self.panel.queued()
         opts = ZoomOptions(roi=self.panel.region(), tile=settings.tile or None, memory_mb=settings.memory_mb,
-                           device=settings.device, colour=self.panel.colour.currentData(), with_bicubic=True)
+                           device=settings.device, colour=self.panel.colour.currentData(), with_bicubic=True,
+                           precision=settings.precision if settings.precision in PRECISIONS else "auto")
         self.panel.run.setEnabled(False)
         self.panel.cancel.setEnabled(True)
         self._cancel_requested = False
