@@ -18,8 +18,8 @@ def linear_to_srgb(x: np.ndarray) -> np.ndarray:
 
 
 def to_uint8(x: np.ndarray) -> np.ndarray:
-    """[0, 1] float -> uint8 with rounding."""
-    return np.clip(np.rint(np.asarray(x, dtype=np.float32) * 255.0), 0, 255).astype(np.uint8)
+    """[0, 1] float -> uint8 with rounding (NaN -> 0)."""
+    return quantize(x, np.uint8)
 
 
 #: Values per slice in :func:`quantize`: the slice's temporaries stay in the CPU's cache.
