@@ -12,10 +12,12 @@ from ..events import CancelToken, Cancelled, Problem, Progress, Result
 def load_zoom_model(model: str | Path | None, scale: int, device: str = "cpu"):
     """The requested model (or the bundled one for ``scale``), checked to zoom ``scale``X.
 
-    Returns (net in eval mode on ``device``, file name). Raises ``ValueError`` with one line naming the
+    Returns (the network's inference form on ``device``: :func:`~..nets.inference.for_inference`, made
+    once here rather than per file; its file name). Raises ``ValueError`` with one line naming the
     file and the reason (missing, not a model, another zoom factor).
     """
     from ..nets import load_net
+    from ..nets.inference import for_inference
     from ..resources import default_model_path
 
     path = Path(model) if model else default_model_path(scale)
@@ -24,7 +26,7 @@ def load_zoom_model(model: str | Path | None, scale: int, device: str = "cpu"):
     net, _ = load_net(path, device)  # WeightsError is a ValueError naming the file
     if net.config.zoom != scale:
         raise ValueError(f"{path}: a {net.config.zoom}X model cannot zoom {scale}X")
-    return net, path.name
+    return for_inference(net, device), path.name
 
 
 class ZoomModels:
