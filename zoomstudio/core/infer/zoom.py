@@ -90,6 +90,10 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
         yield Cancelled(f"{path.name}: zoom cancelled")
         return
     rgb = out[0].permute(1, 2, 0).numpy()  # channels-last: a contiguous (H, W, 3) view, no copy
+    overhead = tiled_pixels(packed.shape[1], packed.shape[2], plan.decode_tile, plan.decode_overlap) / (
+        packed.shape[1] * packed.shape[2])
+    log.info("%s: network in %s, encoder tiles %d px, decoder tiles %d px (overlaps: +%.0f %% decoder work)",
+             path.name, str(dtype).removeprefix("torch."), plan.encode_tile, plan.decode_tile, 100 * (overhead - 1))
     rgb *= (gains ** (1 / 2.2)).astype(np.float32)
     np.clip(rgb, 0.0, 1.0, out=rgb)
     yield Progress(2, 3, f"{path.name}: colours")
@@ -112,8 +116,7 @@ def zoom_raw(path: str | Path, net, options: ZoomOptions = ZoomOptions(), *, mod
         "model": model_name,
         "tiles": dataclasses.asdict(plan),  # plain values: results cross processes without torch
         # decoder pixels computed per pixel needed (overlaps and tile rounding): the tiling's cost
-        "tile_overhead": tiled_pixels(packed.shape[1], packed.shape[2], plan.decode_tile,
-                                      plan.decode_overlap) / (packed.shape[1] * packed.shape[2]),
+        "tile_overhead": overhead,
         "precision": str(dtype).removeprefix("torch."),
         "seconds": time.perf_counter() - t0,
     })
