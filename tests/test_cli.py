@@ -91,6 +91,7 @@ def test_doctor_checks_the_install_and_child_jobs():
     child = next(line for line in lines if "child-process jobs" in line)
     assert child.startswith("ok") and "loaded torch" in child
     assert any(line.startswith("ok    bundled model") for line in lines)
+    assert any(line.startswith("ok    zoom precision: auto = ") for line in lines)  # what auto means here
 
 
 def test_doctor_fails_on_a_known_bad_qt_binding(monkeypatch):

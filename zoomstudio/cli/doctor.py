@@ -65,6 +65,13 @@ def checks(child: bool = True):
             yield "ok", f"cuda:{i}", f"{p.name}, {p.total_memory / 2**30:.0f} GiB"
     else:
         yield "ok", "device", f"CPU only ({torch.get_num_threads()} threads)"
+    from ..core.device import pick_device
+    from ..core.nets.inference import inference_dtype
+
+    device = pick_device("auto")
+    dtype = str(inference_dtype("auto", device)).removeprefix("torch.")
+    yield "ok", "zoom precision", (f"auto = {dtype} on {device}" + (
+        "" if dtype == "bfloat16" else " (no native bfloat16 here: --precision auto stays exact)"))
     from ..core.backbones import BACKBONES, backbone_status
 
     for name in BACKBONES:
