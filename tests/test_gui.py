@@ -273,7 +273,11 @@ def test_resuming_a_run_from_the_app_can_train_it_longer(qtbot, window, tiny_con
     window.settings.runs_dir = str(runs_dir)
     window.trainer.refresh_runs()
     panel = window.training
+    # nothing to resume until a run is chosen: no made-up target step either
+    assert not panel.resume.isEnabled() and not panel.resume_steps.isEnabled()
+    assert panel.resume_steps.text() == "select a run"
     panel.runs.setCurrentRow(0)
+    assert panel.resume.isEnabled() and panel.resume_steps.isEnabled()
     assert panel.resume_steps.value() == 2  # the run's own total
     panel.resume_steps.setValue(3)
     panel.resume.click()

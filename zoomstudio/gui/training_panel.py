@@ -103,8 +103,9 @@ class TrainingPanel(QWidget):
         self.start = QPushButton(qta.icon("mdi.play"), "Start")
         self.stop = QPushButton(qta.icon("mdi.stop"), "Stop")
         self.resume = QPushButton(qta.icon("mdi.restart"), "Resume selected")
-        self.resume_steps = _ispin(100000, 1, 10_000_000)
+        self.resume_steps = _ispin(0, 0, 10_000_000)
         self.resume_steps.setPrefix("to ")
+        self.resume_steps.setSpecialValueText("select a run")  # shown at 0: no run chosen, no target yet
         self.resume_steps.setToolTip("Resume the selected run up to this step (its own total when selected; raise "
                                      "it to train longer)")
         self.evaluate = QPushButton(qta.icon("mdi.table"), "Evaluate selected")
@@ -152,6 +153,8 @@ class TrainingPanel(QWidget):
         self.stop.clicked.connect(self.stop_requested)
         self.resume.clicked.connect(self._resume)
         self.runs.currentItemChanged.connect(self._run_selected)
+        self.resume_steps.valueChanged.connect(self._update_resume)
+        self._update_resume()
         self.evaluate.clicked.connect(self._evaluate)
         self.runs.itemSelectionChanged.connect(self._selection_changed)
         self.base_config = TrainConfig()
@@ -221,6 +224,7 @@ class TrainingPanel(QWidget):
             item = QListWidgetItem(qta.icon("mdi.chart-line"), f"{r['name']}: {r['steps']} steps{best}")
             item.setData(256, r["run"])
             self.runs.addItem(item)
+        self._update_resume()
 
     def _start(self) -> None:
         try:
@@ -235,12 +239,22 @@ class TrainingPanel(QWidget):
         """A run's own total steps become the resume target (from its config.yaml; no torch)."""
         from ..core.train import load_config
 
+        self._update_resume()
         if item is None:
+            self.resume_steps.setValue(0)
             return
         try:
             self.resume_steps.setValue(load_config(Path(item.data(256)) / "config.yaml").steps)
         except (OSError, ValueError) as exc:
+            self.resume_steps.setValue(0)
             self.status.setText(f"{item.data(256)}: cannot read its config ({exc})")
+        self._update_resume()
+
+    def _update_resume(self) -> None:
+        """Resuming needs a selected run (and its target step) and no run in progress."""
+        chosen = self.runs.currentItem() is not None
+        self.resume_steps.setEnabled(chosen and not self.running)
+        self.resume.setEnabled(chosen and not self.running and self.resume_steps.value() > 0)
 
     def _resume(self) -> None:
         item = self.runs.currentItem()
@@ -282,7 +296,7 @@ class TrainingPanel(QWidget):
     def set_running(self, running: bool) -> None:
         self.running = running
         self.start.setEnabled(not running)
-        self.resume.setEnabled(not running)
+        self._update_resume()
         self.evaluate.setEnabled(not running)
         self.stop.setEnabled(running)
 
