@@ -30,7 +30,8 @@ from .config import PRECISIONS
 log = logging.getLogger(__name__)
 
 
-def _phase_taps(kernel: int, stride: int, padding: int, transposed: bool) -> dict[tuple[int, int], list[int]]:
+def _phase_taps(kernel: int, stride: int, padding: int,
+                transposed: bool) -> dict[tuple[int, int], list[tuple[int, int]]]:
     """Per axis: ``{(out_phase, in_phase): [(offset, tap), ...]}`` of a conv seen on a phase grid.
 
     ``transposed``: a stride-``stride`` transposed conv (input on the coarse grid, one phase) whose
@@ -75,17 +76,17 @@ class PhaseConv(nn.Module):
 
     def __init__(self, weight: torch.Tensor, bias: torch.Tensor | None, before: int, after: int) -> None:
         super().__init__()
-        self.conv = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], bias=bias is not None)
+        symmetric = before == after  # then the conv pads itself; otherwise forward pads first
+        self.conv = nn.Conv2d(weight.shape[1], weight.shape[0], weight.shape[2], bias=bias is not None,
+                              padding=before if symmetric else 0)
         with torch.no_grad():
             self.conv.weight.copy_(weight)
             if bias is not None:
                 self.conv.bias.copy_(bias)
-        self.before, self.after = before, after
+        self.pad = None if symmetric else (before, after, before, after)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.before == self.after:
-            return F.conv2d(x, self.conv.weight, self.conv.bias, padding=self.before)
-        return self.conv(F.pad(x, (self.before, self.after, self.before, self.after)))
+        return self.conv(x if self.pad is None else F.pad(x, self.pad))
 
 
 def _transposed_geometry(module: nn.Module) -> tuple[int, int, int] | None:
