@@ -236,12 +236,14 @@ def main() -> None:
         after32, after16 = layer_times(fast, x, torch.float32), layer_times(fast, x, torch.bfloat16)
         print("\nPer layer, paper-family model, packed 96x96 -> 768x768 (ms, best of 3):\n"
               "| layer | before (fp32, NCHW) | after (fp32) | after (bf16) |\n|---|---|---|---|")
-        for name in before:
+        for name in [*before, *(n for n in after32 if n not in before)]:
             a = after32.get(name)
             b = after16.get(name)
-            print(f"| {name} | {1e3 * before[name]:.1f} | {'' if a is None else f'{1e3 * a:.1f}'} | "
+            old = before.get(name)
+            print(f"| {name} | {'' if old is None else f'{1e3 * old:.1f}'} | {'' if a is None else f'{1e3 * a:.1f}'} | "
                   f"{'' if b is None else f'{1e3 * b:.1f}'} |")
-        print("(after the rewrite the last stage's PReLU sits in upsample.N-1 and the 9x9 tail is the phase conv)")
+        print("(after the rewrite the last stage -- its conv, the transposed conv as a sub-pixel conv, the PReLU "
+              "and the 9x9 tail as a phase conv -- runs in row bands as one module, listed as tail)")
 
     if not args.skip_peers:
         side = 704

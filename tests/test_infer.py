@@ -338,6 +338,29 @@ def test_tiles_are_even_cover_the_image_and_keep_their_context():
     assert tiled_pixels(144, 216, 128, 20) < 1.8 * 144 * 216
 
 
+def test_tile_blend_weights_sum_to_one_everywhere():
+    """A per-pixel function tiled in any geometry gives back its untiled result: the blend weights
+    (normalised per axis, no full-size weight map) sum to one at every output pixel, and the pixels only
+    one tile covers are copied as they are."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from zoomstudio.core.infer.tiled import run_tiled
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.integers(1, 70), st.integers(1, 70), st.integers(6, 40), st.integers(0, 4), st.integers(0, 3),
+           st.sampled_from([1, 2, 3]))
+    def check(h, w, tile, overlap, blend, scale):
+        if tile - 2 * overlap - blend < 1:
+            return
+        x = torch.rand(1, 2, h, w)
+        upsample = lambda t: t.repeat_interleave(scale, 2).repeat_interleave(scale, 3) * 3 - 1  # noqa: E731
+        out = run_tiled(upsample, x, scale, tile, overlap, 2, blend=blend)
+        torch.testing.assert_close(out, upsample(x), rtol=0, atol=1e-6)
+
+    check()
+
+
 def test_tiff_output_is_lossless_with_the_horizontal_predictor(tmp_path):
     import cv2
     import tifffile

@@ -12,7 +12,7 @@ from zoomstudio.core.colour import quantize
 from zoomstudio.core.events import Result
 from zoomstudio.core.infer import TilePlan, ZoomOptions, zoom_raw, zoom_tensor
 from zoomstudio.core.nets import NetConfig, build_net
-from zoomstudio.core.nets.inference import for_inference, inference_dtype, subpixel
+from zoomstudio.core.nets.inference import PhaseConv, RowBands, for_inference, inference_dtype, subpixel
 from zoomstudio.core.nets.zlz import SameConvTranspose3
 
 
@@ -47,6 +47,14 @@ def test_inference_rewrites_equal_the_reference_network_tiled_and_untiled(arch, 
             untiled = fast(x)
         assert untiled.shape == ref.shape
         assert _relative_error(untiled, ref) < 1e-5, (shape, _relative_error(untiled, ref))
+        if arch != "lite":  # the last stage in row bands of one row (fewer rows than its convs reach)
+            bands = [m for m in fast.modules() if isinstance(m, RowBands)]
+            assert len(bands) == 1
+            bands[0].band_bytes = 1
+            with torch.no_grad():
+                banded = fast(x)
+            bands[0].band_bytes = 2**24
+            assert _relative_error(banded, ref) < 1e-5, (shape, _relative_error(banded, ref))
         if arch == "zlz":  # batch statistics: the encoder sees the whole image, the decoder is tiled
             plan = TilePlan(encode_tile=64, encode_overlap=0, decode_tile=2 * net.decode_radius + 6,
                             decode_overlap=net.decode_radius)
@@ -57,6 +65,28 @@ def test_inference_rewrites_equal_the_reference_network_tiled_and_untiled(arch, 
         assert _relative_error(tiled, ref) < 1e-5, (shape, _relative_error(tiled, ref))
         # the result is channels-last: an (H, W, 3) view without a copy
         assert tiled[0].permute(1, 2, 0).is_contiguous()
+
+
+def test_row_bands_equal_the_layers_run_on_the_whole_map():
+    """Bands of any height (smaller than, equal to, not dividing the map) give the layers' own output:
+    asymmetric padding, several convs, pointwise activations between them."""
+    torch.manual_seed(2)
+    layers = [nn.PReLU(6), nn.Conv2d(6, 7, 3, padding=1), nn.ReLU(),
+              PhaseConv(torch.randn(9, 7, 2, 2), torch.randn(9), 0, 1), nn.PReLU(9),
+              PhaseConv(torch.randn(5, 9, 5, 5), None, 2, 2), nn.Conv2d(5, 4, 1)]
+    bands = RowBands(layers)
+    assert (bands.reach_up, bands.reach_down) == (3, 4)
+    for height, width in [(1, 5), (4, 3), (17, 11), (32, 9)]:
+        x = torch.randn(2, 6, height, width)
+        with torch.no_grad():
+            ref = x
+            for layer in layers:
+                ref = layer(ref)
+            for rows in (1, 2, 5, 8, 100):
+                bands.band_bytes = rows * width * bands.widest * 4
+                torch.testing.assert_close(bands(x), ref, rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError):
+        RowBands([nn.Conv2d(3, 3, 3, stride=2, padding=1)])
 
 
 @pytest.mark.parametrize("make", [

@@ -164,7 +164,7 @@ def _invert_curve(y: np.ndarray, knots: np.ndarray, curve: np.ndarray) -> np.nda
     return np.interp(y, strictly, knots)
 
 
-def fit_look(source: np.ndarray, reference: np.ndarray, *, iterations: int = 3, max_samples: int = 200_000,
+def fit_look(source: np.ndarray, reference: np.ndarray, *, iterations: int = 3, max_samples: int = 65_536,
              seed: int = 0) -> ColourLook:
     """The :class:`ColourLook` taking ``source`` to ``reference`` (same shape (..., 3), pixel-aligned).
 

@@ -62,12 +62,18 @@ def decode_bytes_per_pixel(net) -> int:
     """Bytes of live float32 activations per feature pixel while decoding a tile (the budget's unit).
 
     The paper family upsamples through ``up_width``-channel maps at the output grid (~4 live at the
-    last stage); the light network decodes with one conv to ``3*s*s`` channels and a pixel shuffle.
+    last stage); in its inference form (:func:`~..nets.inference.for_inference`) the last stage runs in
+    row bands, so ~3 maps at the half grid and the output are live. The light network decodes with one
+    conv to ``3*s*s`` channels and a pixel shuffle.
     """
+    from ..nets.inference import RowBands
+
     c = net.config
-    if hasattr(net, "upsample"):
-        return 4 * 4 * c.up_width * c.upscale**2
-    return 4 * (c.width + 3 * 3 * c.upscale**2)
+    if not hasattr(net, "upsample"):
+        return 4 * (c.width + 3 * 3 * c.upscale**2)
+    if any(isinstance(m, RowBands) for m in net.tail.modules()):
+        return 4 * 3 * c.up_width * (c.upscale // 2) ** 2 + 2 * 4 * 3 * c.upscale**2
+    return 4 * 4 * c.up_width * c.upscale**2
 
 
 def _ramp(n: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
@@ -107,6 +113,32 @@ def tiled_pixels(h: int, w: int, tile: int, overlap: int, blend: int = 2) -> int
     return th * len(ys) * tw * len(xs)
 
 
+def _blend_weights(size: int, length: int, origins: list[int], overlap: int, blend: int,
+                   scale: int) -> list[tuple[int, int, np.ndarray]]:
+    """Per tile along one axis of ``size`` input px: ``(core start in the tile's output, core start in the
+    whole output, 1-D weights of the core)``, weights normalised so the tiles' weights sum to one.
+
+    Tiles form a grid, so the 2-D weight of a tile is the outer product of its row and column weights
+    and their sum is the product of the 1-D sums: normalising each axis normalises the blend, with no
+    full-size weight map or division pass.
+    """
+    spans, total = [], np.zeros(size * scale, np.float64)
+    for origin in origins:
+        first, last = origin == 0, origin + length >= size
+        lo, hi = (0 if first else overlap), (length if last else length - overlap)
+        ramp = _ramp((hi - lo) * scale, blend * scale, first, last).astype(np.float64)
+        at = (origin + lo) * scale
+        total[at : at + len(ramp)] += ramp
+        spans.append((lo * scale, at, ramp))
+    return [(lo, at, (ramp / total[at : at + len(ramp)]).astype(np.float32)) for lo, at, ramp in spans]
+
+
+def _alone(weights: np.ndarray) -> tuple[int, int]:
+    """The range of a core's 1-D weights where no other tile contributes (weight exactly one)."""
+    ones = np.flatnonzero(weights == 1.0)
+    return (int(ones[0]), int(ones[-1]) + 1) if len(ones) else (0, 0)
+
+
 def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale: int, tile: int, overlap: int,
               out_channels: int, cancel: CancelToken | None = None, progress: Callable[[int, int], None] | None = None,
               blend: int = 2) -> torch.Tensor | None:
@@ -114,8 +146,8 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale
 
     Each tile's output is cropped by ``overlap`` px of context on its inner
     sides; neighbouring cores share ``blend`` px, cross-faded with linear
-    ramps. Returns the (1, out_channels, scale*H, scale*W) result, or ``None``
-    if cancelled.
+    ramps. Returns the (1, out_channels, scale*H, scale*W) float32 result
+    (channels-last in memory), or ``None`` if cancelled.
     """
     _, _, h, w = x.shape
     (tile_h, ys), (tile_w, xs) = tiling(h, tile, overlap, blend), tiling(w, tile, overlap, blend)
@@ -131,31 +163,32 @@ def run_tiled(fn: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, scale
     # channels-last (N, H, W, C in memory): what the network computes in and what the caller reads as
     # an (H, W, C) image without another copy
     out = torch.zeros((1, h * scale, w * scale, out_channels), dtype=torch.float32).permute(0, 3, 1, 2)
-    weight = torch.zeros((1, 1, h * scale, w * scale), dtype=torch.float32)
+    rows = _blend_weights(h, tile_h, ys, overlap, blend, scale)
+    cols = _blend_weights(w, tile_w, xs, overlap, blend, scale)
     done = 0
-    for y0 in ys:
-        for x0 in xs:
+    for y0, (ty, oy, wy) in zip(ys, rows):
+        for x0, (tx, ox, wx) in zip(xs, cols):
             if cancel is not None and cancel.cancelled:
                 return None
-            th, tw = tile_h, tile_w
             with torch.no_grad():
-                y = fn(x[:, :, y0 : y0 + th, x0 : x0 + tw]).float().cpu()
-            top = 0 if y0 == 0 else overlap
-            left = 0 if x0 == 0 else overlap
-            bottom = th if y0 + th >= h else th - overlap
-            right = tw if x0 + tw >= w else tw - overlap
-            core_h, core_w = (bottom - top) * scale, (right - left) * scale
-            wy = _ramp(core_h, blend * scale, y0 == 0, y0 + th >= h)
-            wx = _ramp(core_w, blend * scale, x0 == 0, x0 + tw >= w)
-            wgt = torch.from_numpy(np.outer(wy, wx))[None, None]
-            oy, ox = (y0 + top) * scale, (x0 + left) * scale
-            out[:, :, oy : oy + core_h, ox : ox + core_w] += y[:, :, top * scale : bottom * scale,
-                                                               left * scale : right * scale] * wgt
-            weight[:, :, oy : oy + core_h, ox : ox + core_w] += wgt
+                y = fn(x[:, :, y0 : y0 + tile_h, x0 : x0 + tile_w]).float().cpu()
+            core_h, core_w = len(wy), len(wx)
+            core = y[:, :, ty : ty + core_h, tx : tx + core_w]
+            target = out[:, :, oy : oy + core_h, ox : ox + core_w]
+            (ya, yb), (xa, xb) = _alone(wy), _alone(wx)
+            if ya < yb and xa < xb:  # copied where this tile alone covers, blended only in the shared frame
+                target[:, :, ya:yb, xa:xb] = core[:, :, ya:yb, xa:xb]
+                frame = [(0, ya, 0, core_w), (yb, core_h, 0, core_w), (ya, yb, 0, xa), (ya, yb, xb, core_w)]
+            else:
+                frame = [(0, core_h, 0, core_w)]
+            for r0, r1, c0, c1 in frame:
+                if r0 < r1 and c0 < c1:
+                    weight = torch.from_numpy(np.outer(wy[r0:r1], wx[c0:c1]))[None, None]
+                    target[:, :, r0:r1, c0:c1] += core[:, :, r0:r1, c0:c1] * weight
             done += 1
             if progress is not None:
                 progress(done, total)
-    return out.div_(weight.clamp_min_(1e-12))
+    return out
 
 
 def zoom_tensor(net, x: torch.Tensor, plan: TilePlan | None = None, cancel: CancelToken | None = None,
