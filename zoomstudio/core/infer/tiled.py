@@ -36,7 +36,8 @@ class TilePlan:
 #: 836 px tile 1.86-1.95 s; benchmarks/README.md, issue 12).
 ENCODE_TILE_MAX = 320
 #: Memory a decoder tile's activations use at most, whatever the budget: the same cache effect
-#: (paper-family model: 64 px tiles 7.1 s, 96 px 9.3 s, 128 px 9.6 s for the ARW centre).
+#: (paper-family model, ARW centre, before its last stage ran in row bands: 64 px tiles 7.1 s, 96 px
+#: 9.3 s, 128 px 9.6 s; with the bands this budget gives 139 px tiles, 1.24x faster than 64 px).
 DECODE_FAST_MB = 256.0
 
 
