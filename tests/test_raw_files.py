@@ -141,8 +141,9 @@ def test_cli_help_imports_no_heavy_modules():
     assert out.returncode == 0, out.stderr
 
 
-def test_dng_sample_fetched_from_its_pypi_sdist_is_the_shared_file(tmp_path):
-    """The fallback used when ../shared is absent yields the same bytes (network: PyPI only)."""
+def test_dng_sample_fetched_from_its_pypi_sdist_is_the_shared_file(tmp_path, capfd):
+    """The fallback used when ../shared is absent yields the same bytes (network: PyPI only), and the
+    download prints nothing of its own (pooch's logger is quiet; ours speaks at the level asked)."""
     from samples import DNG_NAME, SDISTS, fetch_sample
 
     from zoomstudio.core.pypi import FetchError
@@ -155,6 +156,7 @@ def test_dng_sample_fetched_from_its_pypi_sdist_is_the_shared_file(tmp_path):
 
     assert hashlib.sha256(path.read_bytes()).hexdigest() == SDISTS[DNG_NAME][3]
     assert read_raw(path).mosaic.shape == (1156, 1734)
+    assert "Downloading" not in capfd.readouterr().err
 
 
 def test_header_reads_what_a_decode_reads_without_decoding(arw_path, dng_path, tmp_path):

@@ -60,6 +60,12 @@ def fetch_distribution(name: str, version: str, dest_dir: str | Path, *, kind: s
         raise FetchError(f"{name}=={version}: package index unreachable ({exc})") from None
     entry = _pick(files, name, version, kind)
     want = entry.get("hashes", {}).get("sha256")
+    log.info("fetching %s into %s", entry["url"], dest_dir)
+    # pooch's own logger prints "Downloading data from ..." to stderr whatever the application's logging
+    # says: quiet it for the call, our log line above says the same at the level the user chose
+    pooch_log = pooch.get_logger()
+    level = pooch_log.level
+    pooch_log.setLevel(logging.WARNING)
     try:  # pooch downloads to a temporary file, checks the hash, then moves it into place (or reuses it)
         path = pooch.retrieve(entry["url"], known_hash=f"sha256:{want}" if want else None,
                               fname=entry["filename"], path=dest_dir, progressbar=False)
@@ -67,5 +73,7 @@ def fetch_distribution(name: str, version: str, dest_dir: str | Path, *, kind: s
         raise FetchError(f"{entry['filename']}: sha256 mismatch ({' '.join(str(exc).split())[:160]})") from None
     except Exception as exc:
         raise FetchError(f"{entry['filename']}: download failed ({exc})") from None
+    finally:
+        pooch_log.setLevel(level)
     log.info("fetched %s", path)
     return Path(path)
