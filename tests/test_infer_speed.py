@@ -89,6 +89,26 @@ def test_row_bands_equal_the_layers_run_on_the_whole_map():
         RowBands([nn.Conv2d(3, 3, 3, stride=2, padding=1)])
 
 
+def test_row_bands_only_on_cpu_and_the_tile_plan_knows():
+    """Bands fit CPU caches; on another device the last stage runs whole, and the decoder's memory
+    estimate (hence its tile size within the budget) says so."""
+    from zoomstudio.core.infer.tiled import decode_bytes_per_pixel, plan_tiles
+
+    net = _random_net("zoomnet", 4)
+    on_cpu, elsewhere = for_inference(net, "cpu"), for_inference(net, "meta")
+    bands = lambda m: [b for b in m.modules() if isinstance(b, RowBands)]  # noqa: E731
+    assert [b.band_bytes for b in bands(on_cpu)] == [2**24] and [b.band_bytes for b in bands(elsewhere)] == [None]
+    assert decode_bytes_per_pixel(on_cpu) < decode_bytes_per_pixel(elsewhere) == decode_bytes_per_pixel(net)
+    assert plan_tiles(on_cpu, 64).decode_tile > plan_tiles(elsewhere, 64).decode_tile
+    last = bands(on_cpu)[0]
+    x = torch.randn(1, 12, 40, 9)  # up_width channels at the last grid
+    with torch.no_grad():
+        last.band_bytes = 3 * 9 * last.widest * 4  # bands of three rows
+        banded = last(x)
+        last.band_bytes = None
+        torch.testing.assert_close(last(x), banded, rtol=1e-5, atol=1e-5)
+
+
 @pytest.mark.parametrize("make", [
     lambda: nn.ConvTranspose2d(5, 6, 3, stride=2, padding=1, output_padding=1),  # the paper's
     lambda: nn.ConvTranspose2d(5, 6, 4, stride=2, padding=1),

@@ -63,8 +63,8 @@ def decode_bytes_per_pixel(net) -> int:
     """Bytes of live float32 activations per feature pixel while decoding a tile (the budget's unit).
 
     The paper family upsamples through ``up_width``-channel maps at the output grid (~4 live at the
-    last stage); in its inference form (:func:`~..nets.inference.for_inference`) the last stage runs in
-    row bands, so ~3 maps at the half grid and the output are live. The light network decodes with one
+    last stage); in its CPU inference form (:func:`~..nets.inference.for_inference`) the last stage runs
+    in row bands, so ~3 maps at the half grid and the output are live. The light network decodes with one
     conv to ``3*s*s`` channels and a pixel shuffle.
     """
     from ..nets.inference import RowBands
@@ -72,7 +72,7 @@ def decode_bytes_per_pixel(net) -> int:
     c = net.config
     if not hasattr(net, "upsample"):
         return 4 * (c.width + 3 * 3 * c.upscale**2)
-    if any(isinstance(m, RowBands) for m in net.tail.modules()):
+    if any(isinstance(m, RowBands) and m.band_bytes is not None for m in net.tail.modules()):
         return 4 * 3 * c.up_width * (c.upscale // 2) ** 2 + 2 * 4 * 3 * c.upscale**2
     return 4 * 4 * c.up_width * c.upscale**2
 

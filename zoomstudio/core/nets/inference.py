@@ -125,10 +125,11 @@ class RowBands(nn.Module):
     The same arithmetic as running ``layers`` one after another on the whole (B, C, H, W) map: each band
     reads the rows of context its convs reach, and zero padding is added only at the map's own top and
     bottom. What changes is memory traffic: a band's intermediate maps stay in the CPU's caches instead
-    of going to DRAM (and being freshly allocated) once per layer.
+    of going to DRAM (and being freshly allocated) once per layer. ``band_bytes=None`` runs the whole
+    map at once (a GPU: no caches to fit, and one large launch per layer is what it runs best).
     """
 
-    def __init__(self, layers: list[nn.Module], band_bytes: int = BAND_BYTES) -> None:
+    def __init__(self, layers: list[nn.Module], band_bytes: int | None = BAND_BYTES) -> None:
         super().__init__()
         self.layers = nn.ModuleList(layers)
         self.band_bytes = band_bytes
@@ -154,7 +155,7 @@ class RowBands(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         height, width = x.shape[-2:]
-        rows = max(1, self.band_bytes // (width * self.widest * 4))
+        rows = height if self.band_bytes is None else max(1, self.band_bytes // (width * self.widest * 4))
         if height <= rows + self.reach_up + self.reach_down:
             return self._run(x, 0, height, height)[0]
         bands = []
@@ -244,6 +245,10 @@ def for_inference(net: nn.Module, device: torch.device | str = "cpu") -> nn.Modu
         log.debug("rewrote %d transposed convs as sub-pixel convs", n)
     for p in fast.parameters():
         p.requires_grad_(False)
+    if torch.device(device).type != "cpu":  # row bands are for CPU caches
+        for m in fast.modules():
+            if isinstance(m, RowBands):
+                m.band_bytes = None
     fast = fast.to(device=torch.device(device), memory_format=torch.channels_last)
     fast.inference_device = str(torch.device(device))
     return fast
