@@ -32,11 +32,13 @@ def window(qtbot, config_dir):
 
 
 def _delete(widget):
-    """Really delete a window (its gc guard then turns automatic collection back on)."""
+    """Really delete a window; its gc guard turns automatic collection back on once that is over (on
+    the next turn of the event loop, run here)."""
     from PySide6.QtCore import QCoreApplication, QEvent
 
     widget.deleteLater()
     QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    QCoreApplication.processEvents()
 
 
 def _open(qtbot, w, root):
@@ -611,9 +613,15 @@ def test_garbage_is_collected_on_the_gui_thread_only(qtbot):
     worker.join()
     assert sum(r() is not None for r in refs) == len(refs)
     qtbot.waitUntil(lambda: all(r() is None for r in refs), timeout=5000)  # the GUI-thread timer did it
-    del guard
+    # while the owner's children are being deleted, automatic collection stays off: a collection inside
+    # that deletion destroyed other wrappers re-entrantly and deadlocked on a Qt mutex (seen in this suite)
+    child = QWidget(owner)
+    during = []
+    child.destroyed.connect(lambda *_: during.append(gc.isenabled()))
+    del guard, child
     _delete(owner)
-    assert gc.isenabled() and gc_guard._holders == 0
+    assert during == [False] and gc_guard._holders == 0
+    qtbot.waitUntil(gc.isenabled, timeout=5000)  # back on once the deletion is over
 
 
 def test_signal_emit_keeps_reference_counts():

@@ -20,8 +20,18 @@ _holders = 0  # windows keeping automatic collection off (gc itself is process-w
 
 
 def _release() -> None:
+    """A window is being destroyed. Its ``destroyed`` signal comes before its children are deleted, and
+    a collection running inside that deletion (any allocation may start one) deletes other Qt wrappers
+    re-entrantly, which deadlocked on a Qt mutex the outer destructor held: so automatic collection comes
+    back only on the next turn of the event loop, once the deletion is over, and only if no window has
+    taken it again by then."""
     global _holders
     _holders = max(0, _holders - 1)
+    if _holders == 0:
+        QTimer.singleShot(0, _enable_if_free)
+
+
+def _enable_if_free() -> None:
     if _holders == 0:
         gc.enable()
 
