@@ -94,19 +94,12 @@ class PhaseConv(nn.Module):
 def _conv_geometry(module: nn.Module) -> tuple[nn.Conv2d, int, int] | None:
     """``(conv, before, after)`` of a stride-1 zero-padded conv (an ``nn.Conv2d`` or a :class:`PhaseConv`)
     with the same padding on both axes, or None."""
-    before = after = None
-    if isinstance(module, PhaseConv):
-        conv = module.conv
-        before, after = (conv.padding[0],) * 2 if module.pad is None else module.pad[2:]
-    elif isinstance(module, nn.Conv2d):
-        conv = module
-    else:
+    conv = module.conv if isinstance(module, PhaseConv) else module
+    if not isinstance(conv, nn.Conv2d) or isinstance(conv.padding, str) or conv.padding[0] != conv.padding[1] \
+            or conv.stride != (1, 1) or conv.dilation != (1, 1) or conv.groups != 1 or conv.padding_mode != "zeros":
         return None
-    if isinstance(conv.padding, str) or conv.padding[0] != conv.padding[1] or conv.stride != (1, 1) \
-            or conv.dilation != (1, 1) or conv.groups != 1 or conv.padding_mode != "zeros":
-        return None
-    if before is None:
-        before = after = conv.padding[0]
+    pad = getattr(module, "pad", None)  # a PhaseConv's asymmetric padding, else the conv's own
+    before, after = pad[2:] if pad is not None else (conv.padding[0],) * 2
     return conv, before, after
 
 
@@ -201,9 +194,9 @@ def _phase_prelu(act: nn.PReLU, s: int) -> nn.PReLU:
     return out
 
 
-def _rewrite_decoder(net: nn.Module) -> int:
-    """Rewrite ``net.upsample`` / ``net.tail`` (the paper family's decoder) in place; returns the number
-    of transposed convs rewritten."""
+def _rewrite_decoder(net: nn.Module, band_bytes: int | None) -> int:
+    """Rewrite ``net.upsample`` / ``net.tail`` (the paper family's decoder) in place, its last stage in
+    :class:`RowBands` of ``band_bytes``; returns the number of transposed convs rewritten."""
     stages = list(net.upsample)
     rewritten, out = 0, []
     for i, module in enumerate(stages):
@@ -228,7 +221,7 @@ def _rewrite_decoder(net: nn.Module) -> int:
             while first > 0 and (isinstance(out[first - 1], POINTWISE) or _conv_geometry(out[first - 1])):
                 first -= 1
             net.upsample = nn.Sequential(*out[:first])
-            net.tail = nn.Sequential(RowBands(out[first:] + [PhaseConv(weight, bias, before, after)]),
+            net.tail = nn.Sequential(RowBands(out[first:] + [PhaseConv(weight, bias, before, after)], band_bytes),
                                      nn.PixelShuffle(s))
             return rewritten
         out.append(fast)
@@ -241,14 +234,11 @@ def for_inference(net: nn.Module, device: torch.device | str = "cpu") -> nn.Modu
     mode, no gradients. Same inputs, same outputs (up to float rounding), same tiling properties."""
     fast = copy.deepcopy(net).eval()
     if hasattr(fast, "upsample") and hasattr(fast, "tail"):
-        n = _rewrite_decoder(fast)
+        # row bands fit CPU caches; elsewhere (a GPU) the last stage runs whole
+        n = _rewrite_decoder(fast, BAND_BYTES if torch.device(device).type == "cpu" else None)
         log.debug("rewrote %d transposed convs as sub-pixel convs", n)
     for p in fast.parameters():
         p.requires_grad_(False)
-    if torch.device(device).type != "cpu":  # row bands are for CPU caches
-        for m in fast.modules():
-            if isinstance(m, RowBands):
-                m.band_bytes = None
     fast = fast.to(device=torch.device(device), memory_format=torch.channels_last)
     fast.inference_device = str(torch.device(device))
     return fast
